@@ -12,7 +12,10 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
       "no-restricted-syntax": [
         "error",
-        { selector: "TSEnumDeclaration", message: "Use a string-literal union: enums are not erasable syntax." },
+        {
+          selector: "TSEnumDeclaration",
+          message: "Use a string-literal union: enums are not erasable syntax.",
+        },
       ],
     },
   },

@@ -7,7 +7,12 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
  * node:util parseArgs with its errors turned into one-sentence user errors.
  * `usageHint` is the command name, used in "run `kaito <name> --help`".
  */
-export function parseCommandArgs<T extends Options>(args: string[], options: T, usageHint: string, allowPositionals = false) {
+export function parseCommandArgs<T extends Options>(
+  args: string[],
+  options: T,
+  usageHint: string,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {

@@ -20,7 +20,11 @@ export function helpText(list: readonly Command[]): string {
   ].join("\n");
 }
 
-export async function runCli(argv: string[], io: CommandIO, list: readonly Command[] = commands): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: CommandIO,
+  list: readonly Command[] = commands,
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout.write(helpText(list));
@@ -28,7 +32,9 @@ export async function runCli(argv: string[], io: CommandIO, list: readonly Comma
   }
   const command = list.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`kaito: unknown command "${name}"; run \`npm run kaito -- --help\` to list the commands.\n`);
+    io.stderr.write(
+      `kaito: unknown command "${name}"; run \`npm run kaito -- --help\` to list the commands.\n`,
+    );
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -42,7 +48,9 @@ export async function runCli(argv: string[], io: CommandIO, list: readonly Comma
       io.stderr.write(`kaito ${name}: ${e.message}\n`);
       return 1;
     }
-    io.stderr.write(`kaito ${name}: internal error: ${e instanceof Error && e.stack ? e.stack : errorMessage(e)}\n`);
+    io.stderr.write(
+      `kaito ${name}: internal error: ${e instanceof Error && e.stack ? e.stack : errorMessage(e)}\n`,
+    );
     return 70;
   }
 }

@@ -16,7 +16,6 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(ms, fn) {
     const timer = setTimeout(fn, Math.max(0, ms));
-    timer.unref?.();
     return () => clearTimeout(timer);
   },
   sleep: (ms, signal) => sleepOn(systemClock, ms, signal),

@@ -1,4 +1,5 @@
 import type { Command } from "../command.ts";
+import { upCommand } from "./up.ts";
 
 /** Every CLI command, in the order `kaito --help` lists them. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [upCommand];
