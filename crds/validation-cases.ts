@@ -1,0 +1,356 @@
+/**
+ * Invalid Workspaces and what the API server must answer, for the integration test
+ * (test/integration/crds.test.ts) and for anyone changing the schema. Each case is a valid base
+ * plus a JSON merge patch (the edit a user would make), the HTTP status, and two substrings of the
+ * rejection: the field it names and the hint it gives.
+ */
+import { mergePatch, type JsonObject, type JsonValue } from "./merge-patch.ts";
+import { workspaceApiVersion, workspaceKind } from "./workspace/constants.ts";
+import type { Workspace } from "./workspace/types.ts";
+
+export interface InvalidWorkspaceCase {
+  /** What is wrong, as a test title. */
+  name: string;
+  /** The manifest to create; metadata.name is left to the caller unless the case is about it. */
+  workspace: JsonObject;
+  /** 422 for schema and CEL errors; 400 for unknown fields under strict field validation. */
+  status: 400 | 422;
+  /** The field path the API server reports, e.g. "inference.adapters[0].strength". */
+  field: string;
+  /** A piece of the message that says what to fix. */
+  hint: string;
+}
+
+export interface InvalidWorkspaceUpdate {
+  name: string;
+  /** A valid Workspace to create first. */
+  base: JsonObject;
+  /** The JSON merge patch that must then be refused. */
+  patch: JsonObject;
+  field: string;
+  hint: string;
+}
+
+const inferenceBase = {
+  apiVersion: workspaceApiVersion,
+  kind: workspaceKind,
+  resource: { instanceType: "Standard_NC6s_v3", labelSelector: { matchLabels: { apps: "phi-3" } } },
+  inference: {
+    preset: { name: "phi-3-mini-128k-instruct" },
+    adapters: [
+      {
+        source: { name: "phi-3-adapter", image: "myregistry.azurecr.io/phi-3-adapter:0.0.1" },
+        strength: "0.5",
+      },
+    ],
+  },
+} satisfies Workspace;
+
+const tuningBase = {
+  apiVersion: workspaceApiVersion,
+  kind: workspaceKind,
+  resource: { instanceType: "Standard_NC6s_v3", labelSelector: { matchLabels: { app: "phi-3-adapter" } } },
+  tuning: {
+    preset: { name: "phi-3-mini-4k-instruct" },
+    method: "qlora",
+    input: { urls: ["https://example.com/data/train.parquet"] },
+    output: { image: "myregistry.azurecr.io/phi-3-adapter:0.0.1", imagePushSecret: "registry-push" },
+  },
+} satisfies Workspace;
+
+/** A valid inference Workspace with a preset and one adapter. */
+export function validInferenceWorkspace(): JsonObject {
+  return structuredClone(inferenceBase) as JsonObject;
+}
+
+/** A valid qlora tuning Workspace reading URLs and pushing an image. */
+export function validTuningWorkspace(): JsonObject {
+  return structuredClone(tuningBase) as JsonObject;
+}
+
+function inference(name: string, patch: JsonObject, field: string, hint: string, status: 400 | 422 = 422) {
+  return { name, workspace: mergePatch(validInferenceWorkspace(), patch) as JsonObject, status, field, hint };
+}
+
+function tuning(name: string, patch: JsonObject, field: string, hint: string, status: 400 | 422 = 422) {
+  return { name, workspace: mergePatch(validTuningWorkspace(), patch) as JsonObject, status, field, hint };
+}
+
+function adapter(source: JsonValue, strength: JsonValue = "0.5"): JsonObject {
+  return { inference: { adapters: [{ source, strength }] } };
+}
+
+const adapterImage = "myregistry.azurecr.io/phi-3-adapter:0.0.1";
+
+export const invalidWorkspaces: readonly InvalidWorkspaceCase[] = [
+  // Which workload
+  inference(
+    "inference and tuning together",
+    { tuning: tuningBase.tuning },
+    "tuning",
+    "exactly one of inference or tuning must be set, not both",
+  ),
+  inference(
+    "neither inference nor tuning",
+    { inference: null },
+    "inference",
+    "exactly one of inference or tuning",
+  ),
+  // resource
+  inference(
+    "no resource at all",
+    { resource: null },
+    "resource.labelSelector",
+    "resource.labelSelector is required",
+  ),
+  inference(
+    "resource without labelSelector",
+    { resource: { labelSelector: null } },
+    "resource.labelSelector",
+    "resource.labelSelector is required",
+  ),
+  inference(
+    "empty labelSelector",
+    { resource: { labelSelector: { matchLabels: null } } },
+    "resource.labelSelector",
+    "must not be empty",
+  ),
+  inference(
+    "labelSelector expression the operator cannot label nodes with",
+    { resource: { labelSelector: { matchExpressions: [{ key: "gpu", operator: "Exists" }] } } },
+    "resource.labelSelector.matchExpressions",
+    "operator In with exactly one value",
+  ),
+  inference("count 0", { resource: { count: 0 } }, "resource.count", "resource.count must be at least 1"),
+  inference(
+    "count of the wrong type",
+    { resource: { count: "two" } },
+    "resource.count",
+    "must be of type integer",
+  ),
+  tuning(
+    "multi-node tuning",
+    { resource: { count: 2 } },
+    "resource.count",
+    "resource.count must be 1 for tuning",
+  ),
+  // inference
+  inference(
+    "empty preset name",
+    { inference: { preset: { name: "" } } },
+    "inference.preset.name",
+    "is required",
+  ),
+  inference(
+    "preset of the wrong type",
+    { inference: { preset: "phi-3" } },
+    "inference.preset",
+    "must be of type object",
+  ),
+  inference(
+    "unknown access mode",
+    { inference: { preset: { accessMode: "internal" } } },
+    "inference.preset.accessMode",
+    'supported values: "public", "private"',
+  ),
+  inference(
+    "private access mode without an image",
+    { inference: { preset: { accessMode: "private" } } },
+    "inference.preset.presetOptions.image",
+    "required when accessMode is private",
+  ),
+  inference(
+    "preset and template together",
+    { inference: { template: { spec: { containers: [{ name: "model", image: "example.com/model:1" }] } } } },
+    "inference",
+    "exactly one of preset or template",
+  ),
+  inference(
+    "neither preset nor template",
+    { inference: { preset: null, adapters: null } },
+    "inference",
+    "exactly one of preset or template",
+  ),
+  inference(
+    "adapter strength 2.0",
+    adapter({ name: "a1", image: adapterImage }, "2.0"),
+    "inference.adapters[0].strength",
+    "must be a decimal between 0 and 1",
+  ),
+  inference(
+    "adapter strength abc",
+    adapter({ name: "a1", image: adapterImage }, "abc"),
+    "inference.adapters[0].strength",
+    "must be a decimal between 0 and 1",
+  ),
+  inference(
+    "negative adapter strength",
+    adapter({ name: "a1", image: adapterImage }, "-0.5"),
+    "inference.adapters[0].strength",
+    "must be a decimal between 0 and 1",
+  ),
+  inference(
+    "adapter strength as a number",
+    adapter({ name: "a1", image: adapterImage }, 0.5),
+    "inference.adapters[0].strength",
+    "must be of type string",
+  ),
+  inference(
+    "adapter without a source",
+    { inference: { adapters: [{ strength: "0.5" }] } },
+    "inference.adapters[0].source",
+    "source is required",
+  ),
+  inference(
+    "adapter without a source image",
+    adapter({ name: "a1" }),
+    "inference.adapters[0].source.image",
+    "source.image is required",
+  ),
+  inference(
+    "adapter image without a registry and tag",
+    adapter({ name: "a1", image: "phi-3-adapter" }),
+    "inference.adapters[0].source.image",
+    "must be a full image reference",
+  ),
+  inference(
+    "adapter name that is not a DNS subdomain",
+    adapter({ name: "Phi_3", image: adapterImage }),
+    "inference.adapters[0].source.name",
+    "must be a DNS subdomain",
+  ),
+  inference(
+    "two adapters with one name",
+    { inference: { adapters: [1, 2].map(() => ({ source: { name: "a1", image: adapterImage } })) } },
+    "inference.adapters",
+    "must be unique",
+  ),
+  inference(
+    "eleven adapters",
+    {
+      inference: {
+        adapters: Array.from({ length: 11 }, (_, i) => ({ source: { name: `a${i}`, image: adapterImage } })),
+      },
+    },
+    "inference.adapters",
+    "must have at most 10 items",
+  ),
+  inference(
+    "adapters of the wrong type",
+    { inference: { adapters: "phi-3-adapter" } },
+    "inference.adapters",
+    "must be of type array",
+  ),
+  // tuning
+  tuning(
+    "unknown tuning method",
+    { tuning: { method: "sft" } },
+    "tuning.method",
+    "tuning.method must be lora or qlora",
+  ),
+  tuning("no tuning method", { tuning: { method: null } }, "tuning.method", "tuning.method is required"),
+  tuning("no tuning preset", { tuning: { preset: null } }, "tuning.preset", "tuning.preset is required"),
+  tuning(
+    "empty tuning preset name",
+    { tuning: { preset: { name: "" } } },
+    "tuning.preset.name",
+    "is required",
+  ),
+  tuning(
+    "tuning input with both urls and image",
+    { tuning: { input: { image: "myregistry.azurecr.io/dataset:1" } } },
+    "tuning.input",
+    "exactly one of urls, image or volumeSource",
+  ),
+  tuning(
+    "tuning input with no data",
+    { tuning: { input: { urls: null, name: "dataset" } } },
+    "tuning.input",
+    "exactly one of urls, image or volumeSource",
+  ),
+  tuning(
+    "tuning urls of the wrong type",
+    { tuning: { input: { urls: "https://example.com/a" } } },
+    "tuning.input.urls",
+    "must be of type array",
+  ),
+  tuning("no tuning output", { tuning: { output: null } }, "tuning.output", "tuning.output is required"),
+  tuning(
+    "output image without imagePushSecret",
+    { tuning: { output: { imagePushSecret: null } } },
+    "tuning.output.imagePushSecret",
+    "imagePushSecret is required with tuning.output.image",
+  ),
+  tuning(
+    "output with both image and volumeSource",
+    { tuning: { output: { volumeSource: { emptyDir: {} } } } },
+    "tuning.output",
+    "exactly one of image or volumeSource",
+  ),
+  tuning(
+    "output image without a tag",
+    { tuning: { output: { image: "myregistry.azurecr.io/adapter" } } },
+    "tuning.output.image",
+    "must be a full image reference",
+  ),
+  // Names and unknown fields
+  inference(
+    "a name the inference Service cannot take",
+    { metadata: { name: "phi-3.v2" } },
+    "metadata.name",
+    "metadata.name must be a DNS label",
+  ),
+  inference("unknown top-level field", { spec: { replicas: 2 } }, "spec", 'unknown field "spec"', 400),
+  inference(
+    "misspelt field",
+    { resource: { instancetype: "Standard_NC6s_v3" } },
+    "resource.instancetype",
+    'unknown field "resource.instancetype"',
+    400,
+  ),
+];
+
+export const invalidWorkspaceUpdates: readonly InvalidWorkspaceUpdate[] = [
+  {
+    name: "changing resource.instanceType",
+    base: validInferenceWorkspace(),
+    patch: { resource: { instanceType: "Standard_NC12s_v3" } },
+    field: "resource.instanceType",
+    hint: "resource.instanceType is immutable",
+  },
+  {
+    name: "removing resource.instanceType",
+    base: validInferenceWorkspace(),
+    patch: { resource: { instanceType: null } },
+    field: "resource.instanceType",
+    hint: "resource.instanceType is immutable",
+  },
+  {
+    name: "changing resource.count",
+    base: validInferenceWorkspace(),
+    patch: { resource: { count: 2 } },
+    field: "resource.count",
+    hint: "resource.count is immutable",
+  },
+  {
+    name: "switching from inference to tuning",
+    base: validInferenceWorkspace(),
+    patch: { inference: null, tuning: tuningBase.tuning },
+    field: "tuning",
+    hint: "cannot switch between inference and tuning",
+  },
+  {
+    name: "changing tuning.method",
+    base: validTuningWorkspace(),
+    patch: { tuning: { method: "lora" } },
+    field: "tuning.method",
+    hint: "tuning.method is immutable",
+  },
+  {
+    name: "changing the tuned model",
+    base: validTuningWorkspace(),
+    patch: { tuning: { preset: { name: "phi-3-mini-128k-instruct" } } },
+    field: "tuning.preset.name",
+    hint: "tuning.preset.name is immutable",
+  },
+];

@@ -1,0 +1,109 @@
+/**
+ * kaito.sh/v1alpha1 Workspace as plain JSON. resource, inference and tuning sit at the top level
+ * of the object (there is no spec), as in KAITO. crds/workspace/schema.ts is the schema the API
+ * server enforces; crds/workspace/types.test.ts proves the two describe the same fields.
+ */
+import type { Condition, LabelSelector, ObjectMeta } from "../core/types.ts";
+import type { AccessMode, TuningMethod, WorkspaceConditionType } from "./constants.ts";
+
+export interface ResourceSpec {
+  /** The GPU VM size. Absent: the planner picks the cheapest size that fits the preset. */
+  instanceType?: string;
+  /** GPU nodes to run on, at least 1; defaults to 1. */
+  count?: number;
+  /** Labels of the GPU nodes; nodes created for the Workspace get its matchLabels. */
+  labelSelector: LabelSelector;
+  /** Existing nodes to use first; those without the selector's labels are ignored. */
+  preferredNodes?: string[];
+}
+
+export interface PresetOptions {
+  /** The model image, for private access mode. */
+  image?: string;
+  /** Secrets in the Workspace's namespace for pulling the model image. */
+  imagePullSecrets?: string[];
+}
+
+export interface PresetSpec {
+  /** A preset of the model catalogue, e.g. phi-3-mini-4k-instruct. */
+  name: string;
+  /** Whether the model image comes from the public registry (default) or presetOptions.image. */
+  accessMode?: AccessMode;
+  presetOptions?: PresetOptions;
+}
+
+/** Where data comes from: exactly one of urls, image or volumeSource. */
+export interface DataSource {
+  /** Also the name of the container that fetches the data; a DNS subdomain. */
+  name?: string;
+  urls?: string[];
+  /** An image with the data under /data, as registry/repository:tag. */
+  image?: string;
+  /** A core/v1 VolumeSource, kept as sent. */
+  volumeSource?: Record<string, unknown>;
+  imagePullSecrets?: string[];
+}
+
+/** Where tuning output goes: an image (with a push secret) or a volume. */
+export interface DataDestination {
+  image?: string;
+  /** The Secret that can push to image's registry; required with image. */
+  imagePushSecret?: string;
+  /** A core/v1 VolumeSource, kept as sent. */
+  volumeSource?: Record<string, unknown>;
+}
+
+export interface AdapterSpec {
+  source?: DataSource;
+  /** How strongly the adapter's weights apply: a decimal string in [0, 1]; defaults to "1.0". */
+  strength?: string;
+}
+
+export interface InferenceSpec {
+  /** The model to serve with its preset configuration; exclusive with template. */
+  preset?: PresetSpec;
+  /** A core/v1 PodTemplateSpec to run instead of a preset, kept as sent. */
+  template?: Record<string, unknown>;
+  /** A ConfigMap in the Workspace's namespace with inference arguments. */
+  config?: string;
+  adapters?: AdapterSpec[];
+}
+
+export interface TuningSpec {
+  /** The base model to tune. */
+  preset?: PresetSpec;
+  method?: TuningMethod;
+  /** A ConfigMap in the Workspace's namespace with tuning arguments; absent: the method's default. */
+  config?: string;
+  input?: DataSource;
+  output?: DataDestination;
+}
+
+export type WorkspaceCondition = Condition<WorkspaceConditionType>;
+
+/** Written by the controller only (status subresource). */
+export interface WorkspaceStatus {
+  conditions?: WorkspaceCondition[];
+  /** The nodes the workload runs on. */
+  workerNodes?: string[];
+  /** The VM size in use: resource.instanceType, or the planner's choice when that is absent. */
+  instanceType?: string;
+  /** Nodes in use, existing ones included. */
+  nodeCount?: number;
+  /** The Machines created for this Workspace. */
+  machines?: string[];
+  /** The hourly price of the nodes created for this Workspace, in USD, as a decimal string. */
+  costPerHour?: string;
+  /** The metadata.generation the status describes. */
+  observedGeneration?: number;
+}
+
+export interface Workspace {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  resource: ResourceSpec;
+  inference?: InferenceSpec;
+  tuning?: TuningSpec;
+  status?: WorkspaceStatus;
+}
