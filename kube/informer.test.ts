@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import { FakeClock } from "../lib/clock.ts";
+import type { KubeObject, ObjectList, WatchEvent } from "./client.ts";
+import { KubeApiError } from "./errors.ts";
+import { Informer, type InformerEvent, type ListWatcher } from "./informer.ts";
+import { resources } from "./resources.ts";
+
+const obj = (name: string, rv: string): KubeObject => ({
+  metadata: { name, namespace: "ns", resourceVersion: rv },
+});
+
+type WatchScript = (emit: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal) => Promise<void>;
+
+/** A list/watch source driven by the test: each list returns the next snapshot, each watch runs the next script. */
+function scripted(lists: KubeObject[][], watches: WatchScript[]) {
+  const calls = { lists: 0, watches: [] as (string | undefined)[] };
+  const source: ListWatcher = {
+    async list<T extends KubeObject>(): Promise<ObjectList<T>> {
+      const items = lists[Math.min(calls.lists++, lists.length - 1)]!;
+      return { metadata: { resourceVersion: `list-${calls.lists}` }, items: items as T[] };
+    },
+    async watch<T>(
+      _r: unknown,
+      o: { resourceVersion?: string },
+      onEvent: (e: WatchEvent<T>) => void,
+      signal: AbortSignal,
+    ) {
+      calls.watches.push(o.resourceVersion);
+      const script = watches.shift() ?? (() => new Promise<void>(() => {}));
+      await script(onEvent as (e: WatchEvent<KubeObject>) => void, signal);
+    },
+  };
+  return { source, calls };
+}
+
+const hang = (signal: AbortSignal) =>
+  new Promise<void>((_, reject) =>
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+  );
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe("Informer", () => {
+  it("relists on 410 Gone and reports what disappeared meanwhile as deleted", async () => {
+    const { source, calls } = scripted(
+      [[obj("a", "1"), obj("b", "1")], [obj("b", "2")]],
+      [
+        async (emit) => {
+          emit({
+            type: "ERROR",
+            object: { code: 410, reason: "Expired", message: "too old" } as unknown as KubeObject,
+          });
+        },
+      ],
+    );
+    const informer = new Informer({ client: source, resource: resources.configMaps, clock: new FakeClock() });
+    const events: InformerEvent<KubeObject>[] = [];
+    informer.on((e) => events.push(e));
+    const abort = new AbortController();
+    void informer.start(abort.signal);
+    for (let i = 0; i < 10 && calls.lists < 2; i++) await settle();
+    await settle();
+    expect(calls.lists).toBe(2);
+    expect(informer.stats.relistsOnGone).toBe(1);
+    expect(events.map((e) => `${e.type}:${e.object.metadata!.name}`)).toEqual([
+      "added:a",
+      "added:b",
+      "deleted:a",
+      "updated:b",
+    ]);
+    expect(calls.watches).toEqual(["list-1", "list-2"]);
+    abort.abort();
+  });
+
+  it("resumes from the last resourceVersion, bookmarks included, when a watch ends", async () => {
+    const { source, calls } = scripted(
+      [[]],
+      [
+        async (emit) => {
+          emit({ type: "ADDED", object: obj("a", "5") });
+          emit({ type: "BOOKMARK", object: { metadata: { resourceVersion: "9" } } });
+        },
+      ],
+    );
+    const informer = new Informer({ client: source, resource: resources.configMaps, clock: new FakeClock() });
+    const abort = new AbortController();
+    void informer.start(abort.signal);
+    for (let i = 0; i < 10 && calls.watches.length < 2; i++) await settle();
+    expect(calls.watches).toEqual(["list-1", "9"]);
+    expect(calls.lists).toBe(1);
+    expect(informer.get("ns/a")?.metadata?.resourceVersion).toBe("5");
+    abort.abort();
+  });
+
+  it("restarts a watch that goes silent once the watchdog fires", async () => {
+    const clock = new FakeClock();
+    const { source, calls } = scripted([[]], [(_emit, signal) => hang(signal)]);
+    const informer = new Informer({
+      client: source,
+      resource: resources.configMaps,
+      clock,
+      watchdogMs: 60_000,
+    });
+    const abort = new AbortController();
+    void informer.start(abort.signal);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(calls.watches).toHaveLength(1);
+    clock.step(59_999);
+    await settle();
+    expect(calls.watches).toHaveLength(1);
+    clock.step(1);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(informer.stats.watchdogRestarts).toBe(1);
+    expect(calls.watches).toHaveLength(2);
+    expect(calls.lists).toBe(1);
+    abort.abort();
+  });
+
+  it("backs off after a failed watch instead of retrying in a tight loop", async () => {
+    const clock = new FakeClock();
+    const failure = async () => {
+      throw new KubeApiError({
+        statusCode: 503,
+        reason: "Unknown",
+        message: "unavailable",
+        method: "WATCH",
+        path: "x",
+      });
+    };
+    const { source, calls } = scripted([[]], [failure, failure]);
+    const informer = new Informer({ client: source, resource: resources.configMaps, clock, random: () => 1 });
+    const abort = new AbortController();
+    void informer.start(abort.signal);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(calls.watches).toHaveLength(1);
+    clock.step(199);
+    await settle();
+    expect(calls.watches).toHaveLength(1);
+    clock.step(1); // first retry after 200 ms
+    for (let i = 0; i < 5; i++) await settle();
+    expect(calls.watches).toHaveLength(2);
+    clock.step(399);
+    await settle();
+    expect(calls.watches).toHaveLength(2); // second retry waits twice as long
+    clock.step(1);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(calls.watches).toHaveLength(3);
+    expect(informer.stats.errors).toBe(2);
+    abort.abort();
+  });
+});
