@@ -1,5 +1,7 @@
 import type { Command } from "../command.ts";
 import { upCommand } from "./up.ts";
+import { presetsCommand } from "./presets.ts";
+import { estimateCommand } from "./estimate.ts";
 
 /** Every CLI command, in the order `kaito --help` lists them. */
-export const commands: readonly Command[] = [upCommand];
+export const commands: readonly Command[] = [upCommand, presetsCommand, estimateCommand];

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { isUserError } from "../../lib/errors.ts";
+import { inferenceRuntime, mustGetPreset, tuningRuntime } from "../index.ts";
+
+/** The value after `--flag` in an argv, "" for a bare flag, undefined when absent. */
+function flag(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const next = args[i + 1];
+  return next === undefined || next.startsWith("--") ? "" : next;
+}
+
+function userError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (isUserError(e)) return e.message;
+    throw e;
+  }
+  throw new Error("expected a UserError");
+}
+
+describe("vLLM inference pods", () => {
+  it("serves baked weights from the preset image on port 5000 with a /health probe", () => {
+    const spec = inferenceRuntime(mustGetPreset("phi-3-mini-4k-instruct"));
+    expect(spec.image).toBe("mcr.microsoft.com/aks/kaito/kaito-phi-3-mini-4k-instruct:0.1.1");
+    expect(spec.command).toEqual(["python3", "/workspace/vllm/inference_api.py"]);
+    expect(flag(spec.args, "model")).toBe("/workspace/vllm/weights");
+    expect(flag(spec.args, "served-model-name")).toBe("phi-3-mini-4k-instruct");
+    expect(flag(spec.args, "dtype")).toBe("bfloat16");
+    expect(flag(spec.args, "max-model-len")).toBe("4096");
+    expect(flag(spec.args, "gpu-memory-utilization")).toBe("0.9");
+    expect(flag(spec.args, "tensor-parallel-size")).toBe("1");
+    expect(flag(spec.args, "port")).toBe("5000");
+    expect(spec.ports).toEqual([{ name: "http", containerPort: 5000 }]);
+    expect(spec.readinessProbe).toEqual({ path: "/health", port: 5000, periodSeconds: 10 });
+    expect(spec.startupTimeoutSeconds).toBe(1800);
+    expect(spec.needsModelAccessToken).toBe(false);
+  });
+
+  it("downloads gated weights into the base image with the user's token", () => {
+    const spec = inferenceRuntime(mustGetPreset("llama-3.1-8b-instruct"), { contextLength: 16384 });
+    expect(spec.image).toBe("mcr.microsoft.com/aks/kaito/kaito-base:0.0.2");
+    expect(flag(spec.args, "model")).toBe("meta-llama/Llama-3.1-8B-Instruct");
+    expect(flag(spec.args, "revision")).toBe("0e9e39f249a16976918f6564b8830bc894c89659");
+    expect(flag(spec.args, "download-dir")).toBe("/workspace/weights");
+    expect(flag(spec.args, "max-model-len")).toBe("16384");
+    expect(flag(spec.args, "tool-call-parser")).toBe("llama3_json");
+    expect(flag(spec.args, "enable-auto-tool-choice")).toBe("");
+    expect(spec.needsModelAccessToken).toBe(true);
+  });
+
+  it("splits over GPUs as the heads allow: phi-3-medium on 8 is 2-way tensor, 4-way pipeline", () => {
+    const spec = inferenceRuntime(mustGetPreset("phi-3-medium-4k-instruct"), { gpus: 8 });
+    expect(flag(spec.args, "tensor-parallel-size")).toBe("2");
+    expect(flag(spec.args, "pipeline-parallel-size")).toBe("4");
+    expect(spec.gpus).toBe(8);
+    expect(
+      flag(
+        inferenceRuntime(mustGetPreset("llama-2-70b"), { gpus: 8, image: "me/llama:1" }).args,
+        "pipeline-parallel-size",
+      ),
+    ).toBeUndefined();
+  });
+
+  it("quantizes on load for int8 and int4, computing in the model's dtype", () => {
+    const int4 = inferenceRuntime(mustGetPreset("mistral-7b"), { dtype: "int4" });
+    expect(flag(int4.args, "quantization")).toBe("bitsandbytes");
+    expect(flag(int4.args, "load-format")).toBe("bitsandbytes");
+    expect(flag(int4.args, "dtype")).toBe("bfloat16");
+    expect(flag(inferenceRuntime(mustGetPreset("phi-2"), { dtype: "int8" }).args, "quantization")).toBe(
+      "fp8",
+    );
+  });
+
+  it("asks for an image where the licence rules out a public one", () => {
+    expect(userError(() => inferenceRuntime(mustGetPreset("llama-2-7b")))).toMatch(
+      /^"llama-2-7b" has no public image .*set inference\.preset\.presetOptions\.image\.$/,
+    );
+    expect(
+      inferenceRuntime(mustGetPreset("llama-2-7b"), { image: "myacr.azurecr.io/llama-2-7b:1" }).image,
+    ).toBe("myacr.azurecr.io/llama-2-7b:1");
+  });
+
+  it("refuses GPU counts the model or the node cannot take", () => {
+    expect(userError(() => inferenceRuntime(mustGetPreset("falcon-7b"), { gpus: 2 }))).toMatch(
+      /cannot be split over GPUs \(71 attention heads\)/,
+    );
+    expect(userError(() => inferenceRuntime(mustGetPreset("phi-2"), { gpus: 3 }))).toBe(
+      "gpus must be 1, 2, 4 or 8 (one node's worth), got 3.",
+    );
+  });
+});
+
+describe("transformers inference pods", () => {
+  it("launches KAITO's transformers server through accelerate with the preset's flags", () => {
+    const spec = inferenceRuntime(mustGetPreset("phi-3-mini-4k-instruct"), {
+      runtime: "transformers",
+      dtype: "int4",
+    });
+    expect(spec.command).toEqual(["accelerate", "launch"]);
+    expect(spec.args.slice(0, 9)).toEqual([
+      "--num_processes",
+      "1",
+      "--num_machines",
+      "1",
+      "--machine_rank",
+      "0",
+      "--gpu_ids",
+      "all",
+      "/workspace/tfs/inference_api.py",
+    ]);
+    expect(flag(spec.args, "pretrained_model_name_or_path")).toBe("/workspace/tfs/weights");
+    expect(flag(spec.args, "torch_dtype")).toBe("bfloat16");
+    expect(flag(spec.args, "trust_remote_code")).toBe("");
+    expect(flag(spec.args, "load_in_4bit")).toBe("");
+  });
+});
+
+describe("tuning jobs", () => {
+  it("runs KAITO's trainer with the method's default config template", () => {
+    const spec = tuningRuntime(mustGetPreset("phi-3-mini-4k-instruct"), "qlora", { gpus: 2 });
+    expect(spec.image).toBe("mcr.microsoft.com/aks/kaito/kaito-phi-3-mini-4k-instruct:0.1.1");
+    expect(spec.args).toEqual(["--num_processes", "2", "/workspace/tfs/fine_tuning.py"]);
+    expect(spec.configTemplate).toBe("qlora-params-template");
+    expect(spec.env).toContainEqual({
+      name: "DEFAULT_TARGET_MODULES",
+      value: "k_proj,q_proj,v_proj,o_proj,gate_proj,down_proj,up_proj",
+    });
+    expect(spec.readinessProbe).toBeUndefined();
+  });
+
+  it("trains one copy per GPU when it fits one, and one copy over all GPUs when it does not", () => {
+    expect(tuningRuntime(mustGetPreset("phi-2"), "lora", { gpus: 2, gpuMemoryGiB: 80 }).args[1]).toBe("2");
+    expect(tuningRuntime(mustGetPreset("falcon-40b"), "lora", { gpus: 2, gpuMemoryGiB: 80 }).args[1]).toBe(
+      "1",
+    );
+  });
+
+  it("refuses presets that cannot be tuned and methods they do not offer", () => {
+    expect(userError(() => tuningRuntime(mustGetPreset("mistral-7b-instruct"), "lora"))).toMatch(
+      /^preset "mistral-7b-instruct" does not support tuning; pick a base model/,
+    );
+  });
+});
