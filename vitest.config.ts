@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 // Two projects: `unit` runs pure logic with plain objects; `integration` talks to the real
-// control plane that test/harness/global-setup.ts starts once per run.
+// control plane that test/harness/global-setup.ts starts once per run. A controller's tests that
+// need the API server sit beside it as `*.cluster.test.ts` and run in the integration project.
 export default defineConfig({
   test: {
     projects: [
@@ -9,13 +10,14 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["**/*.test.ts"],
-          exclude: ["node_modules/**", "test/integration/**", "test/e2e/**"],
+          exclude: ["node_modules/**", "test/integration/**", "test/e2e/**", "**/*.cluster.test.ts"],
         },
       },
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts", "**/*.cluster.test.ts"],
+          exclude: ["node_modules/**"],
           globalSetup: ["test/harness/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
