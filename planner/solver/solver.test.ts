@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../lib/clock.ts";
+import { generateProblem } from "../bench/generate.ts";
+import { aggregate } from "../packing/classes.ts";
+import { buildModel } from "../packing/model.ts";
+import { tinyProblem } from "../packing/testing/random-problem.ts";
+import { solveByBlocks } from "./decompose.ts";
+import { glpkSolver } from "./glpk.ts";
+import { highsSolver } from "./highs.ts";
+import type { MilpModel } from "./types.ts";
+import { workerSolver } from "./worker.ts";
+
+// min 3x + 4y  s.t.  x + y ≥ 3.5,  x ≤ 2,  x, y ≥ 0 integer  → x = 2, y = 2, cost 14.
+const small: MilpModel = {
+  columns: [
+    { name: "x", cost: 3, lb: 0, ub: 2, integer: true },
+    { name: "y", cost: 4, lb: 0, ub: Infinity, integer: true },
+  ],
+  rows: [{ name: "cover", lb: 3.5, ub: Infinity, cols: [0, 1], coefs: [1, 1] }],
+};
+
+describe.each([glpkSolver, highsSolver])("$name", (solver) => {
+  it("solves a MILP to optimality with its bound", async () => {
+    const r = await solver.solve(small);
+    expect(r.status).toBe("optimal");
+    expect(r.values).toEqual([2, 2]);
+    expect(r.objective).toBeCloseTo(14, 9);
+    expect(r.bound).toBeCloseTo(14, 6);
+  });
+
+  it("solves the LP relaxation with duals", async () => {
+    const r = await solver.solve(small, { relax: true });
+    expect(r.objective).toBeCloseTo(2 * 3 + 1.5 * 4, 9);
+    // One more unit of cover costs a y: the dual is 4 (≥ row of a minimisation).
+    expect(r.duals![0]).toBeCloseTo(4, 9);
+  });
+
+  it("reports infeasibility", async () => {
+    const r = await solver.solve({
+      ...small,
+      rows: [...small.rows, { name: "cap", lb: -Infinity, ub: 1, cols: [1], coefs: [1] }],
+    });
+    expect(r.status).toBe("infeasible");
+  });
+
+  it("handles a model without columns", async () => {
+    expect((await solver.solve({ columns: [], rows: [] })).status).toBe("optimal");
+  });
+});
+
+describe("GLPK and HiGHS on packing models", () => {
+  it.each(Array.from({ length: 20 }, (_, i) => i + 1))("agree on the optimum of problem %i", async (seed) => {
+    const pm = buildModel(aggregate(tinyProblem(seed)), { kind: "cost", maxUnplaced: 100 });
+    const [g, h] = [await glpkSolver.solve(pm.model), await highsSolver.solve(pm.model)];
+    expect(g.status).toBe(h.status);
+    if (g.status === "optimal") expect(g.objective).toBeCloseTo(h.objective, 6);
+  });
+});
+
+describe("solveByBlocks", () => {
+  it("finds the same optimum as the whole model, with a valid bound", async () => {
+    const { problem } = generateProblem(30, tinyProblem(1).catalog, 3);
+    const pm = buildModel(aggregate(problem), { kind: "cost", maxUnplaced: 1000 });
+    const whole = await highsSolver.solve(pm.model);
+    expect(whole.status).toBe("optimal");
+    const blocks = await solveByBlocks(pm.model, pm.blockOf, glpkSolver, {
+      clock: systemClock,
+      deadline: systemClock.now() + 20_000,
+      mipGap: 0,
+    });
+    expect(blocks).toBeDefined();
+    expect(blocks!.bound!).toBeLessThanOrEqual(whole.objective + 1e-6);
+    expect(blocks!.lpBound).toBeLessThanOrEqual(blocks!.bound! + 1e-6);
+    expect(blocks!.objective).toBeGreaterThanOrEqual(whole.objective - 1e-6);
+  });
+});
+
+describe("workerSolver", () => {
+  const solvers = [workerSolver("glpk"), workerSolver("highs")];
+  afterAll(() => Promise.all(solvers.map((s) => s.close())));
+
+  it.each(solvers)("solves in a worker thread like in this one ($name)", async (solver) => {
+    const [a, b] = await Promise.all([solver.solve(small), solver.solve(small, { relax: true })]);
+    expect(a.values).toEqual([2, 2]);
+    expect(b.objective).toBeCloseTo(12, 9);
+  });
+
+  it("rejects pending solves when closed, and starts again on the next", async () => {
+    const solver = workerSolver("glpk");
+    const outcome = expect(solver.solve(small)).rejects.toThrow(/closed/);
+    await solver.close();
+    await outcome;
+    expect((await solver.solve(small)).status).toBe("optimal");
+    await solver.close();
+  });
+});

@@ -1,0 +1,3 @@
+export { FaultInjector, type Fault } from "./injector.ts";
+export { throttle } from "./throttle.ts";
+export { serverError } from "./server-error.ts";

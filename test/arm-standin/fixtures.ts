@@ -1,0 +1,63 @@
+import type { WireResourceSku, WireRestriction, WireUsage } from "./state.ts";
+
+export interface VmSkuSpec {
+  name: string;
+  family: string;
+  vcpus: number;
+  memoryGiB: number;
+  gpus: number;
+  /** Location -> zones offered there ([] for a region without zones). */
+  locations: Record<string, string[]>;
+  restrictions?: WireRestriction[];
+}
+
+/** A virtualMachines ResourceSku as ARM lists it. */
+export function vmSku(spec: VmSkuSpec): WireResourceSku {
+  const locations = Object.keys(spec.locations);
+  return {
+    resourceType: "virtualMachines",
+    name: spec.name,
+    tier: "Standard",
+    size: spec.name.replace(/^Standard_/, ""),
+    family: spec.family,
+    locations,
+    locationInfo: locations.map((location) => ({ location, zones: spec.locations[location] })),
+    capabilities: [
+      { name: "vCPUs", value: String(spec.vcpus) },
+      { name: "MemoryGB", value: String(spec.memoryGiB) },
+      { name: "GPUs", value: String(spec.gpus) },
+      { name: "HyperVGenerations", value: "V2" },
+    ],
+    restrictions: spec.restrictions ?? [],
+  };
+}
+
+/** The restriction ARM reports for a SKU the subscription may not use in a location. */
+export function notAvailableInLocation(location: string): WireRestriction {
+  return {
+    type: "Location",
+    values: [location],
+    restrictionInfo: { locations: [location] },
+    reasonCode: "NotAvailableForSubscription",
+  };
+}
+
+/** The restriction ARM reports for zones of a location closed to the subscription. */
+export function notAvailableInZones(location: string, zones: string[]): WireRestriction {
+  return {
+    type: "Zone",
+    values: [location],
+    restrictionInfo: { locations: [location], zones },
+    reasonCode: "NotAvailableForSubscription",
+  };
+}
+
+/** One Compute Usages entry; `localizedValue` defaults to ARM's "<name> vCPUs" style. */
+export function usage(
+  name: string,
+  currentValue: number,
+  limit: number,
+  localizedValue = `${name} vCPUs`,
+): WireUsage {
+  return { unit: "Count", currentValue, limit, name: { value: name, localizedValue } };
+}
