@@ -30,7 +30,13 @@ export class KubeEventRecorder implements EventRecorder {
   private readonly log: Logger;
   private readonly windowMs: number;
 
-  constructor(o: { client: KubeClient; component: string; clock?: Clock; log?: Logger; aggregationWindowMs?: number }) {
+  constructor(o: {
+    client: KubeClient;
+    component: string;
+    clock?: Clock;
+    log?: Logger;
+    aggregationWindowMs?: number;
+  }) {
     this.client = o.client;
     this.component = o.component;
     this.clock = o.clock ?? systemClock;
@@ -55,7 +61,13 @@ export class KubeEventRecorder implements EventRecorder {
     if (seen && now - seen.at < this.windowMs) {
       seen.count++;
       seen.at = now;
-      await this.client.patch(resources.events, seen.name, seen.namespace, { count: seen.count, lastTimestamp: stamp }, "merge");
+      await this.client.patch(
+        resources.events,
+        seen.name,
+        seen.namespace,
+        { count: seen.count, lastTimestamp: stamp },
+        "merge",
+      );
       return;
     }
     if (this.recent.size > 5000) this.recent.clear();
@@ -90,6 +102,11 @@ export class MemoryEventRecorder implements EventRecorder {
   readonly events: { object: string; type: EventType; reason: string; message: string }[] = [];
   event(object: KubeObject, type: EventType, reason: string, message: string): void {
     const m = object.metadata ?? {};
-    this.events.push({ object: m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? ""), type, reason, message });
+    this.events.push({
+      object: m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? ""),
+      type,
+      reason,
+      message,
+    });
   }
 }

@@ -348,6 +348,21 @@ const status = obj("Written by the controller.", {
   instanceType: str("The VM size in use: resource.instanceType, or the planner's choice."),
   nodeCount: int("The number of nodes in use, existing ones included.", { format: "int32", minimum: 0 }),
   machines: arr("The Machines created for this Workspace.", str()),
+  failedInstanceTypes: arr(
+    "Instance types whose launch failed for lack of capacity or quota; the planner avoids them.",
+    str(),
+  ),
+  placement: obj("How the workload is laid out on nodes: the planner's decision, kept so it stays stable.", {
+    instanceType: str("The VM size of the new nodes."),
+    replicas: int("Inference replicas (or 1 for tuning).", { format: "int32", minimum: 0 }),
+    gpusPerPod: int("nvidia.com/gpu each pod requests.", { format: "int32", minimum: 0 }),
+    nodesPerReplica: int("Nodes one replica spans: more than 1 for multi-node inference.", {
+      format: "int32",
+      minimum: 1,
+    }),
+    newNodes: int("Nodes created for the workspace.", { format: "int32", minimum: 0 }),
+    existingNodes: arr("Nodes that existed already and take replicas.", str()),
+  }),
   costPerHour: str("The hourly price in USD of the nodes created for this Workspace.", {
     pattern: String.raw`^[0-9]+(\.[0-9]+)?$`,
   }),

@@ -77,6 +77,15 @@ const everyField: Complete<Workspace> = {
     nodeCount: 1,
     machines: ["ws-abc12"],
     costPerHour: "3.06",
+    failedInstanceTypes: ["Standard_NC24ads_A100_v4"],
+    placement: {
+      instanceType: "Standard_NC6s_v3",
+      replicas: 1,
+      gpusPerPod: 1,
+      nodesPerReplica: 1,
+      newNodes: 1,
+      existingNodes: ["gpu-0"],
+    },
     observedGeneration: 1,
   },
 };

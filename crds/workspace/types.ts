@@ -81,6 +81,16 @@ export interface TuningSpec {
 
 export type WorkspaceCondition = Condition<WorkspaceConditionType>;
 
+/** The layout of a workspace's workload on nodes. */
+export interface WorkspacePlacement {
+  instanceType?: string;
+  replicas?: number;
+  gpusPerPod?: number;
+  nodesPerReplica?: number;
+  newNodes?: number;
+  existingNodes?: string[];
+}
+
 /** Written by the controller only (status subresource). */
 export interface WorkspaceStatus {
   conditions?: WorkspaceCondition[];
@@ -94,6 +104,10 @@ export interface WorkspaceStatus {
   machines?: string[];
   /** The hourly price of the nodes created for this Workspace, in USD, as a decimal string. */
   costPerHour?: string;
+  /** Instance types whose launch failed for lack of capacity or quota; replans avoid them. */
+  failedInstanceTypes?: string[];
+  /** How the workload is laid out on nodes, kept so the planner's choice stays stable. */
+  placement?: WorkspacePlacement;
   /** The metadata.generation the status describes. */
   observedGeneration?: number;
 }

@@ -4,9 +4,9 @@ import { useTestCluster } from "../harness/index.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { KubeClient, type KubeObject } from "../../kube/client.ts";
 import { resources } from "../../kube/resources.ts";
-import { ControllerBuilder } from "../../controller/runtime/builder.ts";
-import { Manager } from "../../controller/runtime/manager.ts";
-import type { Reconciler } from "../../controller/runtime/reconciler.ts";
+import { ControllerBuilder } from "../../kube/runtime/builder.ts";
+import { Manager } from "../../kube/runtime/manager.ts";
+import type { Reconciler } from "../../kube/runtime/reconciler.ts";
 
 const cluster = useTestCluster();
 let client: KubeClient;

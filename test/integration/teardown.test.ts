@@ -41,7 +41,16 @@ describe("local cluster teardown", () => {
     const stateDir = path.join(scratch, "state");
     const child = spawn(
       path.join(repo, "node_modules/.bin/node"),
-      ["cli/main.ts", "up", "--state-dir", stateDir],
+      [
+        "cli/main.ts",
+        "up",
+        "--state-dir",
+        stateDir,
+        ...["metrics", "health-probe", "planner", "extender"].flatMap((f) => [
+          `--${f}-bind-address`,
+          "127.0.0.1:0",
+        ]),
+      ],
       {
         cwd: repo,
         stdio: ["ignore", "pipe", "pipe"],

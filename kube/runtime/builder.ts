@@ -1,7 +1,7 @@
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/log.ts";
-import type { KubeObject } from "../../kube/client.ts";
-import type { Informer } from "../../kube/informer.ts";
+import type { KubeObject } from "../client.ts";
+import type { Informer } from "../informer.ts";
 import { Controller, ownerKeys, type KeyMapper, type Source } from "./controller.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
 import type { RateLimit } from "./queue.ts";

@@ -1,9 +1,9 @@
 import { systemClock, type Clock } from "../../lib/clock.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../lib/log.ts";
-import type { KubeClient, KubeObject } from "../../kube/client.ts";
-import { isAlreadyExists, isConflict, isNotFound } from "../../kube/errors.ts";
-import { resources } from "../../kube/resources.ts";
+import type { KubeClient, KubeObject } from "../client.ts";
+import { isAlreadyExists, isConflict, isNotFound } from "../errors.ts";
+import { resources } from "../resources.ts";
 
 interface Lease extends KubeObject {
   spec?: {

@@ -1,8 +1,8 @@
 import { systemClock, type Clock } from "../../lib/clock.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../lib/log.ts";
-import type { KubeObject } from "../../kube/client.ts";
-import type { Informer } from "../../kube/informer.ts";
+import type { KubeObject } from "../client.ts";
+import type { Informer } from "../informer.ts";
 import type { RuntimeMetrics, ReconcileOutcome } from "./metrics.ts";
 import { WorkQueue, type RateLimit } from "./queue.ts";
 import { isTerminalError, type Reconciler } from "./reconciler.ts";

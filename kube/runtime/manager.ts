@@ -2,9 +2,9 @@ import { Registry, collectDefaultMetrics } from "prom-client";
 import { systemClock, type Clock } from "../../lib/clock.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../lib/log.ts";
-import type { KubeClient, KubeObject } from "../../kube/client.ts";
-import { Informer } from "../../kube/informer.ts";
-import type { Resource } from "../../kube/resources.ts";
+import type { KubeClient, KubeObject } from "../client.ts";
+import { Informer } from "../informer.ts";
+import type { Resource } from "../resources.ts";
 import type { Controller } from "./controller.ts";
 import { LeaderElector } from "./leader.ts";
 import { RuntimeMetrics } from "./metrics.ts";
@@ -92,8 +92,7 @@ export class Manager {
     return informer as unknown as Informer<T>;
   }
 
-  addController(controller: Controller<KubeObject> | Controller<never>): void {
-    const c = controller as unknown as Controller<KubeObject>;
+  addController(c: Pick<Controller<KubeObject>, "name" | "start">): void {
     if (this.runnables.some((r) => r.name === c.name))
       throw new Error(`a controller named ${c.name} is already registered`);
     this.runnables.push({ name: c.name, needsLeaderElection: true, start: (signal) => c.start(signal) });

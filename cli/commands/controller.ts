@@ -1,0 +1,96 @@
+import type { Command } from "../command.ts";
+import { parseCommandArgs } from "../args.ts";
+import { UserError } from "../../lib/errors.ts";
+import { jsonLogger, type LogLevel } from "../../lib/log.ts";
+import { loadKubeConfig } from "../../kube/config.ts";
+import { KubeClient } from "../../kube/client.ts";
+import { componentNames, defaultAddresses, type OperatorComponent } from "../../controller/operator.ts";
+import { runOperator } from "../../controller/run.ts";
+
+const usage = `Usage: npm run kaito -- controller [options]
+
+Runs the kaito-ts manager against $KUBECONFIG (or the in-cluster service account): the Workspace
+controller, the Machine provisioner, the planner's gRPC service and the scheduler extender.
+
+Options:
+  --kubeconfig FILE                 kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)
+  --cloud local|azure               where Machines become nodes (default: local)
+  --components LIST                 comma-separated subset of ${componentNames.join(",")} (default: all)
+  --metrics-bind-address ADDR       Prometheus /metrics (default: ${defaultAddresses.metrics})
+  --health-probe-bind-address ADDR  /healthz and /readyz (default: ${defaultAddresses.health})
+  --planner-bind-address ADDR       planner gRPC service (default: ${defaultAddresses.planner})
+  --extender-bind-address ADDR      scheduler extender (default: ${defaultAddresses.extender})
+  --leader-elect                    elect one active manager through a Lease (for several replicas)
+  --leader-election-namespace NS    namespace of the Lease (default: kaito-system)
+  --log-level debug|info|warn|error (default: info)
+  -h, --help                        show this help
+`;
+
+const levels: LogLevel[] = ["debug", "info", "warn", "error"];
+
+export const controllerCommand: Command = {
+  name: "controller",
+  summary: "run the operator (controllers, planner, extender) against a cluster",
+  usage,
+  async run(args, io) {
+    const { values } = parseCommandArgs(
+      args,
+      {
+        kubeconfig: { type: "string" },
+        cloud: { type: "string", default: "local" },
+        components: { type: "string" },
+        "metrics-bind-address": { type: "string", default: defaultAddresses.metrics },
+        "health-probe-bind-address": { type: "string", default: defaultAddresses.health },
+        "planner-bind-address": { type: "string", default: defaultAddresses.planner },
+        "extender-bind-address": { type: "string", default: defaultAddresses.extender },
+        "leader-elect": { type: "boolean", default: false },
+        "leader-election-namespace": { type: "string", default: "kaito-system" },
+        "log-level": { type: "string", default: "info" },
+      },
+      "controller",
+    );
+    const cloud = values.cloud;
+    if (cloud !== "local" && cloud !== "azure")
+      throw new UserError(`--cloud must be local or azure, got "${cloud}".`);
+    const level = values["log-level"] as LogLevel;
+    if (!levels.includes(level))
+      throw new UserError(`--log-level must be one of ${levels.join(", ")}, got "${level}".`);
+    const components = new Set<OperatorComponent>();
+    for (const c of (values.components ?? componentNames.join(","))
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      if (!(componentNames as readonly string[]).includes(c)) {
+        throw new UserError(
+          `--components has unknown component "${c}"; choose from ${componentNames.join(", ")}.`,
+        );
+      }
+      components.add(c as OperatorComponent);
+    }
+    const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }));
+    const log = jsonLogger({ level, write: (line) => io.stderr.write(line) });
+    try {
+      await runOperator(
+        {
+          client,
+          cloud,
+          components,
+          log,
+          addresses: {
+            metrics: values["metrics-bind-address"]!,
+            health: values["health-probe-bind-address"]!,
+            planner: values["planner-bind-address"]!,
+            extender: values["extender-bind-address"]!,
+          },
+          leaderElection: values["leader-elect"]
+            ? { namespace: values["leader-election-namespace"]! }
+            : undefined,
+        },
+        io.signal,
+      );
+    } finally {
+      client.close();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,266 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseAllDocuments } from "yaml";
+import type { Command } from "../command.ts";
+import { parseCommandArgs } from "../args.ts";
+import { errorMessage, UserError } from "../../lib/errors.ts";
+import type { Workspace } from "../../crds/index.ts";
+import { workspaceApiVersion, workspaceKind } from "../../crds/workspace/constants.ts";
+import { nodeLabelsFor } from "../../controller/workspace/machines.ts";
+import { modelNeed } from "../../controller/workspace/requirement.ts";
+import { loadCatalog, toCatalogEntries } from "../../planner/catalog/index.ts";
+import {
+  DEFAULT_TIME_LIMIT_MS,
+  parseProblem,
+  shapeOn,
+  solve,
+  type Demand,
+  type Plan,
+  type Problem,
+  type SkuSpec,
+} from "../../planner/packing/index.ts";
+import { formatTable, outputFormat } from "./presets.ts";
+
+const usage = `Usage: npm run kaito -- plan (--problem FILE | -f WORKSPACE.yaml [-f ...] [--region R]) [options]
+
+Finds the cheapest GPU nodes for a set of workloads, solved as an integer program (GLPK), and
+says how far from optimal the plan can be at most (its lower bound and gap).
+
+Input:
+  --problem FILE        a planning problem, YAML or JSON: catalog (default: the embedded Azure
+                        GPU snapshot), quota, nodes, demands
+  -f, --filename FILE   Workspace manifests (several -f, or several documents per file): one
+                        demand per Workspace, sized by its preset's memory model
+  --region R            Azure region the Workspaces are meant for; prices stay the snapshot's
+
+Solver:
+  --time-limit MS       stop and return the best plan found after this long (default: ${DEFAULT_TIME_LIMIT_MS})
+  --gap G               stop once the plan is within this fraction of optimal (default: 0)
+
+Output:
+  -o, --output FORMAT   table (default) or json (DESIGN.md's plan format, plus gap and status)
+  -h, --help            show this help
+`;
+
+/** Replicas planned without an instance type may span up to this many nodes, as the controller allows. */
+const MAX_NODES_PER_REPLICA = 8;
+
+export const planCommand: Command = {
+  name: "plan",
+  summary: "plan the cheapest GPU nodes for a problem file or Workspace manifests",
+  usage,
+  async run(args, io) {
+    const { values } = parseCommandArgs(
+      args,
+      {
+        problem: { type: "string" },
+        filename: { type: "string", short: "f", multiple: true },
+        region: { type: "string" },
+        "time-limit": { type: "string" },
+        gap: { type: "string" },
+        output: { type: "string", short: "o" },
+      },
+      "plan",
+    );
+    const format = outputFormat(values.output, "plan");
+    const files = values.filename ?? [];
+    if ((values.problem === undefined) === (files.length === 0)) {
+      throw new UserError(
+        "give either --problem FILE or -f WORKSPACE.yaml; run `npm run kaito -- plan --help`.",
+      );
+    }
+    if (values.region !== undefined && values.problem !== undefined) {
+      throw new UserError("--region goes with -f WORKSPACE.yaml; a problem file carries its own catalog.");
+    }
+    const timeLimitMs =
+      numberFlag(values["time-limit"], "--time-limit", 1, Infinity) ?? DEFAULT_TIME_LIMIT_MS;
+    const mipGap = numberFlag(values.gap, "--gap", 0, 1) ?? 0;
+
+    const catalog = toCatalogEntries();
+    let problem: Problem;
+    if (values.problem !== undefined) {
+      problem = parseProblem(await readText(values.problem, io.cwd), { defaultCatalog: catalog });
+    } else {
+      const workspaces: Workspace[] = [];
+      for (const f of files) workspaces.push(...parseWorkspaces(await readText(f, io.cwd), f));
+      const retired = toCatalogEntries(loadCatalog(), { includeRetired: true }).filter(
+        (s) => !catalog.some((c) => c.name === s.name),
+      );
+      const built = workspaceProblem(workspaces, catalog, retired);
+      problem = built.problem;
+      for (const w of built.warnings) io.stderr.write(`kaito plan: ${w}\n`);
+      const snapshotRegion = loadCatalog().skus[0]?.priceRegion;
+      if (values.region !== undefined && values.region.toLowerCase() !== snapshotRegion) {
+        io.stderr.write(
+          `kaito plan: prices are the embedded snapshot's for ${snapshotRegion}, not ${values.region}.\n`,
+        );
+      }
+    }
+
+    const plan = await solve(problem, { timeLimitMs, mipGap });
+    io.stdout.write(format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(problem, plan));
+    return 0;
+  },
+};
+
+function numberFlag(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new UserError(`${flag} must be a number from ${min} to ${max}, got "${raw}".`);
+  }
+  return n;
+}
+
+async function readText(path: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : errorMessage(e)}.`);
+  }
+}
+
+/** Every Workspace in a multi-document YAML file; anything else in it is an error. */
+export function parseWorkspaces(text: string, file: string): Workspace[] {
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) throw new UserError(`${file} is not YAML.`);
+  const out: Workspace[] = [];
+  docs.forEach((doc, i) => {
+    if (doc.errors.length > 0) {
+      throw new UserError(
+        `${file} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]!.replace(/[.:]$/, "")}.`,
+      );
+    }
+    const obj = doc.toJS() as Partial<Workspace> & { apiVersion?: string; kind?: string };
+    if (obj === null || obj === undefined) return;
+    const where = `${file} document ${i + 1}`;
+    if (obj.kind !== workspaceKind || obj.apiVersion !== workspaceApiVersion) {
+      throw new UserError(
+        `${where} is a ${obj.kind ?? "document without kind"}, not a ${workspaceApiVersion} Workspace.`,
+      );
+    }
+    if (!obj.metadata?.name) throw new UserError(`${where} has no metadata.name.`);
+    if (!obj.resource?.labelSelector)
+      throw new UserError(`${where} (${obj.metadata.name}) has no resource.labelSelector.`);
+    if (!obj.inference === !obj.tuning) {
+      throw new UserError(`${where} (${obj.metadata.name}) must have exactly one of inference and tuning.`);
+    }
+    out.push({ ...obj, metadata: { namespace: "default", ...obj.metadata } } as Workspace);
+  });
+  return out;
+}
+
+/**
+ * One demand per Workspace, as the controller sizes it: the preset's memory model; `count`
+ * replicas on the planner's choice of SKU, or `count` nodes of the named instance type.
+ */
+export function workspaceProblem(
+  workspaces: Workspace[],
+  available: SkuSpec[],
+  retired: SkuSpec[] = [],
+): { problem: Problem; warnings: string[] } {
+  const catalog = [...available];
+  const warnings: string[] = [];
+  const seen = new Set<string>();
+  const demands = workspaces.map((ws): Demand => {
+    const name = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+    if (seen.has(name)) throw new UserError(`Workspace ${name} appears twice.`);
+    seen.add(name);
+    const need = modelNeed(ws);
+    if (need.kind !== "preset") {
+      throw new UserError(
+        `Workspace ${name} runs a custom inference.template, which has no model to size; plan it by hand.`,
+      );
+    }
+    const count = ws.resource.count ?? 1;
+    const base: Demand = {
+      name,
+      replicas: count,
+      totalGpuMemoryGiB: need.requirement.totalGpuMemoryGiB,
+      minGpuMemoryGiB: need.requirement.minGpuMemoryGiB,
+      labels: nodeLabelsFor(ws),
+      maxNodesPerReplica: MAX_NODES_PER_REPLICA,
+    };
+    const type = ws.resource.instanceType;
+    if (!type) return base;
+    const same = (s: SkuSpec) => s.name.toLowerCase() === type.toLowerCase();
+    let sku = catalog.find(same);
+    const old = sku ? undefined : retired.find(same);
+    if (old) {
+      // The KAITO docs' examples still name retired sizes: plan with them, but say so.
+      warnings.push(
+        `Workspace ${name} asks for ${old.name}, which Azure has retired; planning with it anyway.`,
+      );
+      catalog.push(old);
+      sku = old;
+    }
+    if (!sku) {
+      throw new UserError(
+        `Workspace ${name} asks for instance type ${type}, which the catalogue does not offer (retired or not a GPU size); leave it out to let the planner choose.`,
+      );
+    }
+    // KAITO's count is nodes: one replica per node, or replicas spanning the nodes they need.
+    const shape = shapeOn({ ...base, skus: [sku.name] }, sku);
+    const nodes = shape.kind === "multi" ? shape.nodes : 1;
+    return { ...base, skus: [sku.name], replicas: Math.max(1, Math.floor(count / nodes)) };
+  });
+  return { problem: { catalog, quota: {}, nodes: [], demands }, warnings };
+}
+
+/** The table output: what to buy, where things go, what could not go anywhere and why. */
+export function formatPlan(problem: Problem, plan: Plan): string {
+  const price = new Map(problem.catalog.map((s) => [s.name, s.pricePerHour]));
+  const lines: string[] = [];
+  lines.push(
+    `Plan: $${plan.costPerHour.toFixed(3)}/hour for ${plan.newNodes.length} new node${plan.newNodes.length === 1 ? "" : "s"}` +
+      ` (${plan.status}; lower bound $${plan.lowerBound.toFixed(3)}/hour, gap ${(plan.gap * 100).toFixed(3)}%; solved in ${plan.solveMs.toFixed(0)} ms)`,
+    "",
+  );
+  const bySku = new Map<string, number>();
+  for (const n of plan.newNodes) bySku.set(n.sku, (bySku.get(n.sku) ?? 0) + 1);
+  if (bySku.size > 0) {
+    const rows = [["NEW NODES", "SKU", "$/HOUR EACH", "$/HOUR"]];
+    for (const [sku, count] of [...bySku].sort((a, b) => price.get(b[0])! * b[1] - price.get(a[0])! * a[1])) {
+      rows.push([String(count), sku, price.get(sku)!.toFixed(3), (count * price.get(sku)!).toFixed(3)]);
+    }
+    lines.push(formatTable(rows, new Set([0, 2, 3])));
+  }
+  const existing = new Set(problem.nodes.map((n) => n.name));
+  const replicas = new Set(plan.placements.map((p) => `${p.demand}#${p.replica}`));
+  const onExisting = new Set(plan.placements.filter((p) => existing.has(p.node)).map((p) => p.node));
+  lines.push(
+    `Placed: ${replicas.size} replica${replicas.size === 1 ? "" : "s"} in ${plan.placements.length} placement${plan.placements.length === 1 ? "" : "s"}` +
+      `, ${onExisting.size} existing node${onExisting.size === 1 ? "" : "s"} used`,
+  );
+  if (plan.unplaced.length > 0) {
+    // One line per demand and reason, not per replica.
+    const groups = new Map<string, { demand: string; reason: string; replicas: number[] }>();
+    for (const u of plan.unplaced) {
+      const key = `${u.demand}\n${u.reason}`;
+      const g = groups.get(key) ?? { demand: u.demand, reason: u.reason, replicas: [] };
+      g.replicas.push(u.replica);
+      groups.set(key, g);
+    }
+    lines.push("", `Unplaced: ${plan.unplaced.length} replica${plan.unplaced.length === 1 ? "" : "s"}`);
+    const rows = [["DEMAND", "REPLICAS", "REASON"]];
+    for (const g of groups.values()) rows.push([g.demand, ranges(g.replicas), g.reason]);
+    lines.push(formatTable(rows));
+  } else {
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+/** 0,1,2,5 → "0-2,5". */
+function ranges(xs: number[]): string {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(",");
+}

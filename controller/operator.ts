@@ -1,0 +1,121 @@
+import { hostname } from "node:os";
+import { Registry } from "prom-client";
+import type { Clock } from "../lib/clock.ts";
+import { systemClock } from "../lib/clock.ts";
+import type { Logger } from "../lib/log.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { KubeEventRecorder } from "../kube/events.ts";
+import { InProcessPlannerClient, type PlannerClient } from "../planner/grpc/index.ts";
+import { startPlannerServer } from "../planner/grpc/server.ts";
+import { Manager, type Runnable } from "../kube/runtime/manager.ts";
+import { registerWorkspaceController } from "./workspace/index.ts";
+import { registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
+import { startGpuExtender } from "../scheduler/index.ts";
+
+export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
+export type OperatorComponent = (typeof componentNames)[number];
+
+/** host:port of every server; port 0 picks a free one (tests). */
+export interface OperatorAddresses {
+  metrics: string;
+  health: string;
+  planner: string;
+  extender: string;
+}
+
+export const defaultAddresses: OperatorAddresses = {
+  metrics: "0.0.0.0:8080",
+  health: "0.0.0.0:8081",
+  planner: "0.0.0.0:9090",
+  extender: "0.0.0.0:8888",
+};
+
+export interface OperatorOptions {
+  client: KubeClient;
+  components: ReadonlySet<OperatorComponent>;
+  addresses: OperatorAddresses;
+  log: Logger;
+  clock?: Clock;
+  registry?: Registry;
+  /** The planner the controller asks: in-process by default, or a remote one over gRPC. */
+  planner?: PlannerClient;
+  leaderElection?: { namespace: string; name?: string; identity?: string };
+  workspaceConcurrency?: number;
+  /** Where Machines become nodes; required with the provisioner component. */
+  cloud?: CloudProvider;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.slice(0, i) || "0.0.0.0", port: Number(address.slice(i + 1)) };
+}
+
+/**
+ * Builds the manager with every component the options select, each with its dependencies spelled
+ * out here and nowhere else.
+ */
+export function buildOperator(o: OperatorOptions): Manager {
+  const clock = o.clock ?? systemClock;
+  const manager = new Manager({
+    client: o.client,
+    registry: o.registry ?? new Registry(),
+    clock,
+    log: o.log,
+    metricsAddress: o.addresses.metrics,
+    healthAddress: o.addresses.health,
+    leaderElection: o.leaderElection && {
+      namespace: o.leaderElection.namespace,
+      name: o.leaderElection.name ?? "kaito-ts-manager",
+      identity: o.leaderElection.identity ?? `${hostname()}-${process.pid}`,
+    },
+  });
+  const planner = o.planner ?? new InProcessPlannerClient();
+  const recorder = new KubeEventRecorder({ client: o.client, component: "kaito-ts", clock, log: o.log });
+
+  if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
+  if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
+  if (o.components.has("workspace")) {
+    registerWorkspaceController(manager, { planner, recorder, concurrency: o.workspaceConcurrency });
+  }
+  if (o.components.has("provisioner")) {
+    if (!o.cloud) throw new Error("the provisioner component needs a cloud backend");
+    registerProvisioner(manager, { cloud: o.cloud, recorder, clock, log: o.log });
+  }
+  return manager;
+}
+
+/** Every replica serves the extender: kube-scheduler reaches the one next to it. */
+function extenderRunnable(manager: Manager, address: string): Runnable {
+  return {
+    name: "scheduler-extender",
+    needsLeaderElection: false,
+    async start(signal) {
+      const { host, port } = splitAddress(address);
+      const extender = await startGpuExtender({
+        client: manager.client,
+        registry: manager.registry,
+        host,
+        port,
+        clock: manager.clock,
+        log: manager.log.with({ component: "extender" }),
+      });
+      manager.log.info("scheduler extender listening", { url: extender.url });
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      await extender.close();
+    },
+  };
+}
+
+function plannerRunnable(planner: PlannerClient, address: string, clock: Clock, log: Logger): Runnable {
+  return {
+    name: "planner-grpc",
+    needsLeaderElection: false,
+    async start(signal) {
+      const { host, port } = splitAddress(address);
+      const server = await startPlannerServer({ planner, host, port, clock });
+      log.info("planner gRPC service listening", { address: server.address });
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      await server.shutdown(5_000);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Clock } from "../lib/clock.ts";
+import { systemClock } from "../lib/clock.ts";
+import { UserError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { LocalCloudProvider } from "../provisioner/cloud/local/index.ts";
+import { buildOperator, type OperatorAddresses, type OperatorComponent } from "./operator.ts";
+import type { Manager } from "../kube/runtime/manager.ts";
+
+export interface RunOptions {
+  client: KubeClient;
+  cloud: "local" | "azure";
+  components: ReadonlySet<OperatorComponent>;
+  addresses: OperatorAddresses;
+  log: Logger;
+  clock?: Clock;
+  leaderElection?: { namespace: string };
+  /** Boot delay of local-cloud nodes. */
+  localBootDelayMs?: number;
+  /** Called once the manager is built, before it starts (tests read its ports and registry). */
+  onManager?: (manager: Manager) => void;
+}
+
+/** Builds the operator for the chosen cloud and runs it until the signal aborts. */
+export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<void> {
+  const clock = o.clock ?? systemClock;
+  if (o.cloud === "azure") {
+    throw new UserError("the azure cloud backend is not built yet; run with --cloud local.");
+  }
+  const cloud = new LocalCloudProvider({
+    client: o.client,
+    clock,
+    log: o.log,
+    bootDelayMs: o.localBootDelayMs,
+  });
+  const manager = buildOperator({ ...o, clock, cloud });
+  o.onManager?.(manager);
+  o.log.info("starting kaito-ts manager", { cloud: o.cloud, components: [...o.components] });
+  await manager.start(signal);
+}

@@ -1,0 +1,186 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import type { Workspace } from "../../crds/index.ts";
+import { findSku } from "../../planner/catalog/index.ts";
+import { inferenceRuntime, mustGetPreset, tuningRuntime } from "../../presets/index.ts";
+import { desiredMachine, nodeLabelsFor } from "./machines.ts";
+import { machineName } from "./naming.ts";
+import { PlacementError, placeOnInstanceType } from "./placement.ts";
+import { modelNeed } from "./requirement.ts";
+import { inferenceDeployment, inferencePodTemplate, tuningJob } from "./workloads.ts";
+
+const examples = path.resolve(import.meta.dirname, "../../../shared/examples");
+function example(file: string): Workspace {
+  const ws = parse(readFileSync(path.join(examples, file), "utf8")) as Workspace;
+  ws.metadata = { ...ws.metadata, namespace: "default", uid: "0b7c6c1e-1" };
+  return ws;
+}
+
+describe("placement on a named instance type", () => {
+  it("gives phi-3-mini one V100 per replica on Standard_NC6s_v3, as the KAITO example expects", () => {
+    const ws = example("kaito_workspace_phi_3.yaml");
+    const need = modelNeed(ws);
+    if (need.kind !== "preset") throw new Error("preset expected");
+    const p = placeOnInstanceType(ws, need.requirement, findSku("Standard_NC6s_v3"), "Standard_NC6s_v3");
+    expect(p).toMatchObject({
+      instanceType: "Standard_NC6s_v3",
+      replicas: 1,
+      gpusPerPod: 1,
+      nodesPerReplica: 1,
+      newNodes: 1,
+    });
+    expect(p.costPerHour).toBeCloseTo(findSku("Standard_NC6s_v3")!.pricePerHour);
+  });
+
+  it("spreads a 70B model over several 1-GPU nodes as one multi-node replica", () => {
+    const ws = {
+      ...example("kaito_workspace_phi_3.yaml"),
+      inference: { preset: { name: "llama-3.3-70b-instruct" } },
+    };
+    ws.resource = { ...ws.resource, instanceType: "Standard_NC24ads_A100_v4", count: 2 };
+    const need = modelNeed(ws);
+    if (need.kind !== "preset") throw new Error("preset expected");
+    const p = placeOnInstanceType(
+      ws,
+      need.requirement,
+      findSku("Standard_NC24ads_A100_v4"),
+      "Standard_NC24ads_A100_v4",
+    );
+    expect(p.nodesPerReplica).toBe(2);
+    expect(p.replicas).toBe(1);
+    expect(p.newNodes).toBe(2);
+  });
+
+  it("says what to fix when the named size cannot hold the model", () => {
+    const ws = {
+      ...example("kaito_workspace_phi_3.yaml"),
+      inference: { preset: { name: "llama-3.3-70b-instruct" } },
+    };
+    ws.resource = { ...ws.resource, instanceType: "Standard_NC4as_T4_v3" };
+    const need = modelNeed(ws);
+    if (need.kind !== "preset") throw new Error("preset expected");
+    const attempt = () =>
+      placeOnInstanceType(ws, need.requirement, findSku("Standard_NC4as_T4_v3"), "Standard_NC4as_T4_v3");
+    expect(attempt).toThrow(PlacementError);
+    expect(attempt).toThrow(
+      /resource.instanceType Standard_NC4as_T4_v3 cannot serve this model: .*; choose a larger size or leave instanceType out\./,
+    );
+    expect(() => placeOnInstanceType(ws, need.requirement, undefined, "Standard_Bogus")).toThrow(
+      /not a GPU size the catalogue knows/,
+    );
+  });
+});
+
+describe("Machines", () => {
+  it("are named deterministically within a DNS label, per workspace, SKU and index", () => {
+    const ws = example("kaito_workspace_phi_3.yaml");
+    const a = machineName(ws, "Standard_NC6s_v3", 0);
+    expect(machineName(ws, "Standard_NC6s_v3", 0)).toBe(a);
+    expect(machineName(ws, "Standard_NC6s_v3", 1)).not.toBe(a);
+    expect(machineName(ws, "Standard_NC12s_v3", 0)).not.toBe(a);
+    const long = { ...ws, metadata: { ...ws.metadata, name: "x".repeat(80) } };
+    expect(machineName(long, "Standard_NC6s_v3", 7)).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+  });
+
+  it("carry the selector's labels, the workspace labels, the SKU requirement and the GPU taint", () => {
+    const ws = example("kaito_workspace_phi_3.yaml");
+    const m = desiredMachine(ws, { name: "Standard_NC6s_v3", gpus: 1 }, 0);
+    expect(m.metadata?.labels).toMatchObject({
+      apps: "phi-3",
+      "kaito.sh/workspace": "workspace-phi-3-mini",
+      "kaito.sh/workspacenamespace": "default",
+    });
+    expect(m.spec?.requirements).toContainEqual({
+      key: "node.kubernetes.io/instance-type",
+      operator: "In",
+      values: ["Standard_NC6s_v3"],
+    });
+    expect(m.spec?.resources?.requests).toEqual({ "nvidia.com/gpu": "1" });
+    expect(m.spec?.taints).toEqual([{ key: "sku", value: "gpu", effect: "NoSchedule" }]);
+    expect(
+      nodeLabelsFor({
+        ...ws,
+        resource: {
+          ...ws.resource,
+          labelSelector: { matchExpressions: [{ key: "pool", operator: "In", values: ["a"] }] },
+        },
+      }),
+    ).toEqual({ pool: "a" });
+  });
+});
+
+describe("workloads", () => {
+  const placement = {
+    instanceType: "Standard_NC6s_v3",
+    replicas: 1,
+    gpusPerPod: 1,
+    nodesPerReplica: 1,
+    newNodes: 1,
+    existingNodes: [],
+    costPerHour: 3,
+  };
+
+  it("inference pods request the planned GPUs, tolerate the GPU taint and go only to the planned nodes", () => {
+    const ws = example("kaito_workspace_phi_3_with_adapters.yaml");
+    const preset = mustGetPreset("phi-3-mini-128k-instruct");
+    const template = inferencePodTemplate(
+      ws,
+      placement,
+      inferenceRuntime(preset, { gpus: 1 }),
+      ["node-b", "node-a"],
+      3.8,
+    );
+    const d = inferenceDeployment(ws, 1, template);
+    const pod = d.spec!.template.spec!;
+    expect(pod.containers[0]!.resources?.limits).toEqual({ "nvidia.com/gpu": "1" });
+    expect(pod.tolerations).toContainEqual({
+      key: "sku",
+      value: "gpu",
+      effect: "NoSchedule",
+      operator: "Equal",
+    });
+    const terms =
+      pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!
+        .matchExpressions!;
+    expect(terms).toContainEqual({
+      key: "kubernetes.io/hostname",
+      operator: "In",
+      values: ["node-a", "node-b"],
+    });
+    expect(terms).toContainEqual({ key: "apps", operator: "In", values: ["phi-3-adapter"] });
+    expect(d.spec!.template.metadata!.annotations).toMatchObject({
+      "kaito.sh/planned-nodes": "node-a,node-b",
+    });
+    // The adapter arrives through an init container into a shared volume, its strength to the runtime.
+    expect(pod.initContainers?.map((c) => c.image)).toEqual(["ACR_REPO_HERE.azurecr.io/ADAPTER_HERE:0.0.1"]);
+    expect(pod.containers[0]!.env).toContainEqual({
+      name: "KAITO_ADAPTER_STRENGTHS",
+      value: "phi-3-adapter=1.0",
+    });
+    expect(d.metadata!.ownerReferences?.[0]).toMatchObject({
+      kind: "Workspace",
+      name: "workspace-phi-3-mini-adapter",
+      controller: true,
+    });
+  });
+
+  it("the tuning Job mounts the push secret as a file and never puts it in env or args", () => {
+    const ws = example("kaito_workspace_phi_3_tuning.yaml");
+    const job = tuningJob(ws, tuningRuntime(mustGetPreset("phi-3-mini-4k-instruct"), "qlora", { gpus: 1 }), [
+      "n",
+    ]);
+    const pod = job.spec!.template.spec!;
+    expect(pod.volumes).toContainEqual(
+      expect.objectContaining({
+        name: "push-secret",
+        secret: expect.objectContaining({ secretName: "ACR_REGISTRY_SECRET_HERE" }),
+      }),
+    );
+    const text = JSON.stringify(pod.containers.map((c) => [c.env, c.args, c.command]));
+    expect(text).not.toContain("ACR_REGISTRY_SECRET_HERE");
+    expect(pod.initContainers?.[0]?.args?.[0]).toContain("dolly-15k-oai-style");
+    expect(pod.containers.map((c) => c.name)).toEqual(["tuner", "results-pusher"]);
+  });
+});

@@ -1,0 +1,393 @@
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { Machine, Workspace, WorkspaceCondition, WorkspaceConditionType } from "../../crds/index.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { errorMessage, isUserError } from "../../lib/errors.ts";
+import type { KubeClient, KubeObject } from "../../kube/client.ts";
+import { isTrue, setCondition, topLevelMergePatch } from "../../kube/conditions.ts";
+import type { EventRecorder } from "../../kube/events.ts";
+import type { Informer } from "../../kube/informer.ts";
+import { resources as api } from "../../kube/resources.ts";
+import type { PlannerClient } from "../../planner/grpc/index.ts";
+import {
+  minResult,
+  TerminalError,
+  type ReconcileContext,
+  type Reconciler,
+  type Result,
+} from "../../kube/runtime/reconciler.ts";
+import { reusableNodes } from "./nodes.ts";
+import { isPlacementError, type Placement } from "./placement.ts";
+import { decidePlacement } from "./plan.ts";
+import { modelNeed } from "./requirement.ts";
+import {
+  capacityFailureReasons,
+  deleteMachines,
+  reconcileMachines,
+  type ResourceState,
+} from "./resources.ts";
+import { reconcileWorkload, type WorkloadCaches, type WorkloadState } from "./workload.ts";
+
+export const workspaceFinalizer = "workspace.kaito.sh/finalizer";
+
+/** A launch that failed for a user-named instance type is retried after this long. */
+const capacityRetryMs = 60_000;
+
+export interface WorkspaceDependencies {
+  client: KubeClient;
+  planner: PlannerClient;
+  recorder: EventRecorder;
+  clock: Clock;
+  machines: Informer<Machine & KubeObject>;
+  nodes: Informer<V1Node & KubeObject>;
+  pods: Informer<V1Pod & KubeObject>;
+  workloads: WorkloadCaches;
+}
+
+type Conditions = WorkspaceCondition[] | undefined;
+
+/**
+ * Turns a Workspace into Machines and a workload, one phase after the other on one in-memory
+ * copy: model need → placement → Machines (ResourceReady) → workload (InferenceReady, or
+ * JobStarted and WorkspaceSucceeded) → WorkspaceReady. Status is written once, at the end.
+ */
+export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
+  private readonly d: WorkspaceDependencies;
+
+  constructor(deps: WorkspaceDependencies) {
+    this.d = deps;
+  }
+
+  async reconcile(ws: Workspace & KubeObject, ctx: ReconcileContext): Promise<Result> {
+    if (ws.metadata?.deletionTimestamp) return this.finalize(ws);
+    if (!ws.metadata?.finalizers?.includes(workspaceFinalizer)) {
+      const updated = await this.d.client.patch<Workspace & KubeObject>(
+        api.workspaces,
+        ws.metadata!.name!,
+        ws.metadata!.namespace,
+        {
+          metadata: {
+            finalizers: [...(ws.metadata?.finalizers ?? []), workspaceFinalizer],
+            resourceVersion: ws.metadata?.resourceVersion,
+          },
+        },
+        "merge",
+      );
+      ws.metadata = updated.metadata;
+    }
+    const before = structuredClone(ws.status ?? {}) as Record<string, unknown>;
+    ws.status ??= {};
+    let result: Result;
+    let failure: unknown;
+    try {
+      result = await this.phases(ws, ctx);
+    } catch (e) {
+      failure = e;
+      result = this.recordFailure(ws, e);
+    }
+    ws.status.observedGeneration = ws.metadata?.generation;
+    await this.writeStatus(ws, before);
+    if (failure && !isUserError(failure) && !isPlacementError(failure)) throw failure;
+    if (failure && isUserError(failure)) throw new TerminalError(errorMessage(failure));
+    return result;
+  }
+
+  private async phases(ws: Workspace, ctx: ReconcileContext): Promise<Result> {
+    const status = ws.status!;
+    const need = modelNeed(ws);
+    const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list());
+    const { placement, replanned } = await decidePlacement(ws, need, this.d.planner, existing, ctx.signal);
+    this.recordPlacement(ws, placement, replanned);
+
+    const backoff = this.capacityBackoff(ws);
+    if (backoff > 0) return { requeueAfterMs: backoff };
+    const resources = await reconcileMachines(
+      ws,
+      placement,
+      this.d.machines.list(),
+      this.d.client,
+      this.d.recorder,
+    );
+    status.machines = resources.machines;
+    const afterResources = this.recordResources(ws, resources);
+    if (resources.kind === "launchFailed" && ws.resource.instanceType) {
+      // Clear the failed launch; a fresh Machine is created once the back-off has passed.
+      const failed = this.d.machines
+        .list()
+        .filter((m) =>
+          m.status?.conditions?.some((c) => c.type === "MachineLaunched" && c.status === "False"),
+        );
+      await deleteMachines(ws, failed, this.d.client);
+    }
+    if (resources.kind !== "ready") {
+      this.setWorkload(ws, undefined);
+      return afterResources;
+    }
+    status.workerNodes = [...resources.nodes].sort();
+    const workload = await reconcileWorkload(
+      ws,
+      need,
+      placement,
+      resources.nodes,
+      this.d.client,
+      this.d.workloads,
+    );
+    if (workload.applied)
+      this.d.recorder.event(
+        ws,
+        "Normal",
+        "WorkloadApplied",
+        `Applied the ${ws.tuning ? "tuning Job" : "inference workload"} on ${resources.nodes.length} node(s).`,
+      );
+    this.setWorkload(ws, workload);
+    return minResult(afterResources);
+  }
+
+  /**
+   * A user-named size that failed to launch is tried again only after capacityRetryMs from the
+   * failure, computed from the condition's transition time (a deadline, not polling).
+   */
+  private capacityBackoff(ws: Workspace): number {
+    if (!ws.resource.instanceType) return 0;
+    const c = (ws.status?.conditions as Conditions)?.find((x) => x.type === "ResourceReady");
+    if (c?.status !== "False" || !c.lastTransitionTime || !capacityFailureReasons.has(c.reason ?? ""))
+      return 0;
+    return Math.max(0, Date.parse(c.lastTransitionTime) + capacityRetryMs - this.d.clock.now());
+  }
+
+  private condition(
+    ws: Workspace,
+    type: WorkspaceConditionType,
+    status: "True" | "False" | "Unknown",
+    reason: string,
+    message: string,
+  ) {
+    const now = this.d.clock.now();
+    ws.status!.conditions = setCondition(
+      ws.status!.conditions as Conditions,
+      { type, status, reason, message, observedGeneration: ws.metadata?.generation },
+      now,
+    );
+  }
+
+  private recordPlacement(ws: Workspace, p: Placement, replanned: boolean) {
+    const status = ws.status!;
+    status.instanceType = p.instanceType;
+    status.nodeCount = p.newNodes + p.existingNodes.length;
+    status.costPerHour = p.costPerHour.toFixed(3);
+    status.placement = {
+      instanceType: p.instanceType,
+      replicas: p.replicas,
+      gpusPerPod: p.gpusPerPod,
+      nodesPerReplica: p.nodesPerReplica,
+      newNodes: p.newNodes,
+      existingNodes: p.existingNodes,
+    };
+    if (replanned) {
+      const reuse = p.existingNodes.length ? ` and ${p.existingNodes.length} existing node(s)` : "";
+      this.d.recorder.event(
+        ws,
+        "Normal",
+        "PlanChosen",
+        `The planner chose ${p.newNodes} × ${p.instanceType}${reuse} at $${p.costPerHour.toFixed(2)}/h for ${p.replicas} replica(s) of ${p.gpusPerPod} GPU(s).`,
+      );
+    }
+  }
+
+  private recordResources(ws: Workspace, r: ResourceState): Result {
+    const status = ws.status!;
+    if (r.kind === "ready") {
+      this.condition(ws, "ResourceReady", "True", "NodesReady", `${r.nodes.length} node(s) ready.`);
+      return {};
+    }
+    if (r.kind === "waiting") {
+      this.condition(
+        ws,
+        "ResourceReady",
+        "Unknown",
+        "WaitingForNodes",
+        `${r.ready} of ${r.wanted} node(s) ready.`,
+      );
+      return {};
+    }
+    const failed = new Set(status.failedInstanceTypes ?? []);
+    failed.add(r.instanceType);
+    status.failedInstanceTypes = [...failed].sort();
+    if (ws.resource.instanceType) {
+      // The user chose this size: report, and retry later in case capacity comes back.
+      this.condition(
+        ws,
+        "ResourceReady",
+        "False",
+        r.reason,
+        `${r.instanceType} could not be launched: ${r.message}`,
+      );
+      this.d.recorder.event(
+        ws,
+        "Warning",
+        r.reason,
+        `${r.instanceType} could not be launched: ${r.message}; retrying in ${capacityRetryMs / 1000} s.`,
+      );
+      return { requeueAfterMs: capacityRetryMs };
+    }
+    delete status.placement;
+    this.condition(
+      ws,
+      "ResourceReady",
+      "Unknown",
+      "Replanning",
+      `${r.instanceType} could not be launched (${r.reason}); choosing another size.`,
+    );
+    this.d.recorder.event(
+      ws,
+      "Warning",
+      "InstanceTypeUnavailable",
+      `${r.instanceType} could not be launched (${r.message}); replanning without it.`,
+    );
+    return { requeueAfterMs: 0 };
+  }
+
+  private setWorkload(ws: Workspace, w: WorkloadState | undefined) {
+    const resourceReady = isTrue(ws.status!.conditions as Conditions, "ResourceReady");
+    if (ws.tuning) {
+      if (!w || w.kind !== "tuning") {
+        this.condition(
+          ws,
+          "JobStarted",
+          "Unknown",
+          "WaitingForNodes",
+          "The tuning Job starts once its nodes are ready.",
+        );
+        this.condition(ws, "WorkspaceReady", "Unknown", "WaitingForNodes", "Waiting for nodes.");
+        return;
+      }
+      this.condition(
+        ws,
+        "JobStarted",
+        w.started ? "True" : "Unknown",
+        w.started ? "JobStarted" : "JobPending",
+        w.started ? "The tuning Job is running." : "The tuning Job is waiting for its pod.",
+      );
+      if (w.succeeded) {
+        this.condition(ws, "WorkspaceSucceeded", "True", "JobSucceeded", "The tuning Job completed.");
+        this.condition(
+          ws,
+          "WorkspaceReady",
+          "True",
+          "TuningSucceeded",
+          "Tuning completed; the adapter is in the output.",
+        );
+      } else if (w.failed) {
+        this.condition(
+          ws,
+          "WorkspaceSucceeded",
+          "False",
+          "JobFailed",
+          "The tuning Job failed; see its pods' logs.",
+        );
+        this.condition(ws, "WorkspaceReady", "False", "JobFailed", "The tuning Job failed.");
+      } else {
+        this.condition(ws, "WorkspaceSucceeded", "Unknown", "JobRunning", "The tuning Job has not finished.");
+        this.condition(ws, "WorkspaceReady", "Unknown", "JobRunning", "Tuning in progress.");
+      }
+      return;
+    }
+    if (!w || w.kind !== "inference") {
+      this.condition(
+        ws,
+        "InferenceReady",
+        "Unknown",
+        "WaitingForNodes",
+        "The inference workload starts once its nodes are ready.",
+      );
+      this.condition(ws, "WorkspaceReady", "Unknown", "WaitingForNodes", "Waiting for nodes.");
+      return;
+    }
+    const ready = w.ready >= w.wanted;
+    this.condition(
+      ws,
+      "InferenceReady",
+      ready ? "True" : "Unknown",
+      ready ? "InferenceReady" : "WaitingForReplicas",
+      `${Math.min(w.ready, w.wanted)} of ${w.wanted} replica(s) ready.`,
+    );
+    if (ready && resourceReady)
+      this.condition(ws, "WorkspaceReady", "True", "WorkspaceReady", "The model is serving.");
+    else
+      this.condition(
+        ws,
+        "WorkspaceReady",
+        "Unknown",
+        "WaitingForReplicas",
+        "Waiting for the inference replicas.",
+      );
+  }
+
+  /** Bad input and impossible placements become conditions that say what to fix. */
+  private recordFailure(ws: Workspace, e: unknown): Result {
+    const message = errorMessage(e);
+    if (isUserError(e)) {
+      this.condition(ws, "ResourceReady", "False", "InvalidSpec", message);
+      this.condition(ws, "WorkspaceReady", "False", "InvalidSpec", message);
+      this.d.recorder.event(ws, "Warning", "InvalidSpec", message);
+      return {};
+    }
+    if (isPlacementError(e)) {
+      this.condition(ws, "ResourceReady", "False", e.reason, message);
+      this.condition(ws, "WorkspaceReady", "False", e.reason, message);
+      this.d.recorder.event(ws, "Warning", e.reason, message);
+      return e.reason === "NoCapacity" ? { requeueAfterMs: 5 * capacityRetryMs } : {};
+    }
+    this.condition(ws, "WorkspaceReady", "Unknown", "ReconcileError", message);
+    return {};
+  }
+
+  /**
+   * The leader is the only writer of a Workspace's status, so a merge patch of what changed is
+   * safe without a resourceVersion, and a stale cache cannot make it conflict.
+   */
+  private async writeStatus(ws: Workspace, before: Record<string, unknown>): Promise<void> {
+    const patch = topLevelMergePatch(before, ws.status as Record<string, unknown>);
+    if (Object.keys(patch).length === 0) return;
+    await this.d.client.patch(
+      api.workspaces,
+      ws.metadata!.name!,
+      ws.metadata!.namespace,
+      { status: patch },
+      "merge",
+      { subresource: "status" },
+    );
+  }
+
+  /** Deletion: Machines go first (their finalizers remove nodes and instances), then our finalizer. */
+  private async finalize(ws: Workspace & KubeObject): Promise<Result> {
+    if (!ws.metadata?.finalizers?.includes(workspaceFinalizer)) return {};
+    const gone = await deleteMachines(ws, this.d.machines.list(), this.d.client);
+    if (!gone) {
+      const before = structuredClone(ws.status ?? {}) as Record<string, unknown>;
+      ws.status ??= {};
+      this.condition(
+        ws,
+        "WorkspaceDeleting",
+        "True",
+        "DeletingMachines",
+        "Waiting for the workspace's Machines to be deleted.",
+      );
+      await this.writeStatus(ws, before);
+      return {};
+    }
+    await this.d.client.patch(
+      api.workspaces,
+      ws.metadata.name!,
+      ws.metadata.namespace,
+      {
+        metadata: {
+          finalizers: ws.metadata.finalizers.filter((f) => f !== workspaceFinalizer),
+          resourceVersion: ws.metadata.resourceVersion,
+        },
+      },
+      "merge",
+    );
+    this.d.recorder.event(ws, "Normal", "Deleted", "All Machines of the workspace are gone.");
+    return {};
+  }
+}

@@ -1,0 +1,175 @@
+import type { Workspace } from "../../crds/index.ts";
+import { findSku, type Sku } from "../../planner/catalog/index.ts";
+import { shapeOn, type Demand } from "../../planner/packing/index.ts";
+import type { PlannerClient } from "../../planner/grpc/index.ts";
+import { nodeLabelsFor } from "./machines.ts";
+
+/** GPU memory one replica needs, from the preset's memory model. */
+export interface Requirement {
+  totalGpuMemoryGiB: number;
+  minGpuMemoryGiB: number;
+}
+
+/** How a workspace runs: which SKU, how many nodes, and how each replica sits on them. */
+export interface Placement {
+  instanceType: string;
+  replicas: number;
+  /** nvidia.com/gpu each pod requests. */
+  gpusPerPod: number;
+  /** 1, or the nodes one replica spans (a StatefulSet with one pod per node). */
+  nodesPerReplica: number;
+  /** New nodes (Machines) to create. */
+  newNodes: number;
+  /** Nodes that exist already and take replicas at no new cost. */
+  existingNodes: string[];
+  costPerHour: number;
+}
+
+/** A placement that cannot be made; `reason` is a condition reason, `message` one sentence. */
+export class PlacementError extends Error {
+  override readonly name = "PlacementError";
+  readonly reason: "InstanceTypeUnknown" | "InstanceTypeTooSmall" | "NoCapacity";
+  constructor(reason: PlacementError["reason"], message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+export function isPlacementError(e: unknown): e is PlacementError {
+  return e instanceof PlacementError || (e instanceof Error && e.name === "PlacementError");
+}
+
+/** Replicas of one workspace may span up to this many nodes (a 70B model on 1-GPU SKUs). */
+const maxNodesPerReplica = 8;
+
+function demandOn(ws: Workspace, req: Requirement, skus?: string[]): Demand {
+  return {
+    name: `${ws.metadata!.namespace}/${ws.metadata!.name}`,
+    replicas: ws.resource.count ?? 1,
+    totalGpuMemoryGiB: req.totalGpuMemoryGiB,
+    minGpuMemoryGiB: req.minGpuMemoryGiB,
+    labels: nodeLabelsFor(ws),
+    maxNodesPerReplica,
+    ...(skus ? { skus } : {}),
+  };
+}
+
+/**
+ * KAITO's contract when the user names the instance type: `count` nodes of it. A model that fits
+ * a node runs one replica per node; one that needs several nodes runs as replicas spanning them.
+ */
+export function placeOnInstanceType(
+  ws: Workspace,
+  req: Requirement,
+  sku: Sku | undefined,
+  name: string,
+): Placement {
+  if (!sku) {
+    throw new PlacementError(
+      "InstanceTypeUnknown",
+      `resource.instanceType ${name} is not a GPU size the catalogue knows; use one of kaito's Azure GPU sizes or leave it out to let the planner choose.`,
+    );
+  }
+  const shape = shapeOn(demandOn(ws, req), { ...sku, name: sku.name });
+  if (shape.kind === "ineligible") {
+    const why =
+      shape.why.code === "gpuMemory"
+        ? `its GPUs have ${sku.gpuMemoryGiB} GiB but the model needs at least ${req.minGpuMemoryGiB.toFixed(1)} GiB per GPU`
+        : `one replica needs ${req.totalGpuMemoryGiB.toFixed(1)} GiB of GPU memory, more than ${maxNodesPerReplica} nodes of it hold`;
+    throw new PlacementError(
+      "InstanceTypeTooSmall",
+      `resource.instanceType ${sku.name} cannot serve this model: ${why}; choose a larger size or leave instanceType out.`,
+    );
+  }
+  const count = ws.resource.count ?? 1;
+  if (shape.kind === "single") {
+    return {
+      instanceType: sku.name,
+      replicas: count,
+      gpusPerPod: shape.gpus,
+      nodesPerReplica: 1,
+      newNodes: count,
+      existingNodes: [],
+      costPerHour: count * sku.pricePerHour,
+    };
+  }
+  const replicas = Math.max(1, Math.floor(count / shape.nodes));
+  return {
+    instanceType: sku.name,
+    replicas,
+    gpusPerPod: sku.gpus,
+    nodesPerReplica: shape.nodes,
+    newNodes: replicas * shape.nodes,
+    existingNodes: [],
+    costPerHour: replicas * shape.nodes * sku.pricePerHour,
+  };
+}
+
+export interface ExistingGpuNode {
+  name: string;
+  sku: string;
+  labels: Record<string, string>;
+  freeGpus: number;
+}
+
+/**
+ * Asks the planner for the cheapest way to run `count` replicas: free GPUs on existing nodes that
+ * carry the workspace's labels first, then new nodes of the cheapest fitting SKU, never one of
+ * `excluded`. A workload's pods all request the same GPUs, so a plan that mixes SKUs is asked
+ * again restricted to its most used one.
+ */
+export async function placeWithPlanner(
+  ws: Workspace,
+  req: Requirement,
+  planner: PlannerClient,
+  existing: ExistingGpuNode[],
+  excluded: readonly string[],
+  signal?: AbortSignal,
+): Promise<Placement> {
+  const catalog = (await planner.catalog()).filter((s) => !s.retired);
+  const allowed = catalog
+    .map((s) => s.name)
+    .filter((n) => !excluded.some((x) => x.toLowerCase() === n.toLowerCase()));
+  if (allowed.length === 0)
+    throw new PlacementError(
+      "NoCapacity",
+      "every GPU size in the catalogue failed to launch; check the cloud's quota and capacity.",
+    );
+  let skus = allowed;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const plan = await planner.plan({ nodes: existing, demands: [demandOn(ws, req, skus)] }, { signal });
+    if (plan.unplaced.length > 0) throw new PlacementError("NoCapacity", plan.unplaced[0]!.reason);
+    const newSkus = new Map<string, number>();
+    for (const n of plan.newNodes) newSkus.set(n.sku, (newSkus.get(n.sku) ?? 0) + 1);
+    const existingUsed = [
+      ...new Set(plan.placements.map((p) => p.node).filter((n) => existing.some((e) => e.name === n))),
+    ];
+    const gpusPerPod = Math.max(...plan.placements.map((p) => p.gpus));
+    const replicaNodes = new Map<number, number>();
+    for (const p of plan.placements) replicaNodes.set(p.replica, (replicaNodes.get(p.replica) ?? 0) + 1);
+    const nodesPerReplica = Math.max(...replicaNodes.values());
+    const dominant = [...newSkus.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const fits = existingUsed.every((n) => existing.find((e) => e.name === n)!.freeGpus >= gpusPerPod);
+    if (newSkus.size <= 1 && fits) {
+      const instanceType = dominant ?? existing.find((e) => e.name === existingUsed[0])?.sku ?? "";
+      return {
+        instanceType,
+        replicas: replicaNodes.size,
+        gpusPerPod,
+        nodesPerReplica,
+        newNodes: plan.newNodes.length,
+        existingNodes: existingUsed,
+        costPerHour: plan.costPerHour,
+      };
+    }
+    // Mixed shapes: one SKU, no reuse of nodes whose free GPUs differ.
+    skus = dominant ? [dominant] : skus;
+    existing = fits ? existing : [];
+  }
+  throw new PlacementError(
+    "NoCapacity",
+    "the planner could not find a placement with one GPU size for every replica.",
+  );
+}
+
+export { findSku };

@@ -1,0 +1,105 @@
+import type { Workspace, WorkspacePlacement } from "../../crds/index.ts";
+import { findSku } from "../../planner/catalog/index.ts";
+import { shapeOn } from "../../planner/packing/index.ts";
+import type { PlannerClient } from "../../planner/grpc/index.ts";
+import { nodeLabelsFor } from "./machines.ts";
+import {
+  PlacementError,
+  placeOnInstanceType,
+  placeWithPlanner,
+  type ExistingGpuNode,
+  type Placement,
+} from "./placement.ts";
+import { requirementOn, type ModelNeed } from "./requirement.ts";
+
+const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * The user named the instance type: `count` nodes of it, of which ready preferredNodes of that
+ * type with the workspace's labels stand in for new ones (KAITO's bring-your-own nodes).
+ */
+function onInstanceType(ws: Workspace, need: ModelNeed, existing: ExistingGpuNode[]): Placement {
+  const name = ws.resource.instanceType!;
+  const sku = findSku(name);
+  const placement = placeOnInstanceType(ws, requirementOn(need, sku?.gpuMemoryGiB ?? 0), sku, name);
+  if (placement.nodesPerReplica > 1) return placement;
+  const preferred = new Set(ws.resource.preferredNodes ?? []);
+  const reuse = existing
+    .filter(
+      (n) =>
+        preferred.has(n.name) &&
+        sameName(n.sku, placement.instanceType) &&
+        n.freeGpus >= placement.gpusPerPod,
+    )
+    .slice(0, placement.newNodes)
+    .map((n) => n.name);
+  const newNodes = placement.newNodes - reuse.length;
+  return { ...placement, newNodes, existingNodes: reuse, costPerHour: newNodes * (sku?.pricePerHour ?? 0) };
+}
+
+function fromStatus(p: WorkspacePlacement, cost: string | undefined): Placement {
+  return {
+    instanceType: p.instanceType ?? "",
+    replicas: p.replicas ?? 0,
+    gpusPerPod: p.gpusPerPod ?? 1,
+    nodesPerReplica: p.nodesPerReplica ?? 1,
+    newNodes: p.newNodes ?? 0,
+    existingNodes: p.existingNodes ?? [],
+    costPerHour: Number(cost ?? 0),
+  };
+}
+
+/** A stored plan holds while its SKU has not failed and still gives each pod the same GPUs. */
+function stillValid(ws: Workspace, need: ModelNeed, p: Placement): boolean {
+  if ((ws.status?.failedInstanceTypes ?? []).some((f) => sameName(f, p.instanceType))) return false;
+  if (p.replicas !== (ws.resource.count ?? 1) && p.nodesPerReplica === 1) return false;
+  const sku = findSku(p.instanceType);
+  if (!sku || need.kind !== "preset") return !!sku;
+  const shape = shapeOn(
+    {
+      name: "check",
+      replicas: 1,
+      labels: nodeLabelsFor(ws),
+      maxNodesPerReplica: 8,
+      totalGpuMemoryGiB: need.requirement.totalGpuMemoryGiB,
+      minGpuMemoryGiB: need.requirement.minGpuMemoryGiB,
+    },
+    sku,
+  );
+  return shape.kind !== "ineligible" && Math.min(shape.gpus, sku.gpus) === p.gpusPerPod;
+}
+
+/**
+ * Decides the placement. With resource.instanceType it follows from the spec on every pass; the
+ * planner's choice is made once and kept in status.placement until it stops being valid, so a
+ * workload never moves because another plan became a cent cheaper.
+ */
+export async function decidePlacement(
+  ws: Workspace,
+  need: ModelNeed,
+  planner: PlannerClient,
+  existing: ExistingGpuNode[],
+  signal: AbortSignal,
+): Promise<{ placement: Placement; replanned: boolean }> {
+  if (ws.resource.instanceType) return { placement: onInstanceType(ws, need, existing), replanned: false };
+  const stored = ws.status?.placement;
+  if (stored?.instanceType) {
+    const placement = fromStatus(stored, ws.status?.costPerHour);
+    if (stillValid(ws, need, placement)) return { placement, replanned: false };
+  }
+  if (need.kind !== "preset") {
+    throw new PlacementError(
+      "InstanceTypeUnknown",
+      "a workspace with a custom inference.template has no model to size; set resource.instanceType.",
+    );
+  }
+  const placement = await placeWithPlanner(
+    ws,
+    need.requirement,
+    planner,
+    existing,
+    ws.status?.failedInstanceTypes ?? [],
+    signal,
+  );
+  return { placement, replanned: true };
+}

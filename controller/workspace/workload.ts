@@ -1,0 +1,160 @@
+import { createHash } from "node:crypto";
+import type { V1Deployment, V1Job, V1StatefulSet } from "@kubernetes/client-node";
+import type { Workspace } from "../../crds/index.ts";
+import { inferenceRuntime, tuningRuntime } from "../../presets/index.ts";
+import type { KubeClient, KubeObject } from "../../kube/client.ts";
+import type { Informer } from "../../kube/informer.ts";
+import { ignoreNotFound } from "../../kube/errors.ts";
+import { resources as api, type Resource } from "../../kube/resources.ts";
+import type { Placement } from "./placement.ts";
+import type { ModelNeed } from "./requirement.ts";
+import {
+  customPodTemplate,
+  headlessService,
+  inferenceDeployment,
+  inferencePodTemplate,
+  inferenceService,
+  inferenceStatefulSet,
+  tuningJob,
+} from "./workloads.ts";
+import { headlessServiceName, workloadName } from "./naming.ts";
+
+export const specHashAnnotation = "kaito.sh/spec-hash";
+const fieldManager = "kaito-workspace-controller";
+
+export interface WorkloadCaches {
+  deployments: Informer<V1Deployment & KubeObject>;
+  statefulSets: Informer<V1StatefulSet & KubeObject>;
+  jobs: Informer<V1Job & KubeObject>;
+  services: Informer<KubeObject>;
+}
+
+type Named = { metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> } };
+
+function withHash<T extends Named>(obj: T): T {
+  const hash = createHash("sha256").update(JSON.stringify(obj)).digest("hex").slice(0, 16);
+  return {
+    ...obj,
+    metadata: { ...obj.metadata, annotations: { ...obj.metadata?.annotations, [specHashAnnotation]: hash } },
+  };
+}
+
+/**
+ * Server-side applies the object unless the cached copy already carries the same spec hash: an
+ * unchanged workspace costs no write, a changed one rolls out through the apply.
+ */
+async function apply<T extends Named>(
+  client: KubeClient,
+  resource: Resource,
+  cache: Informer<KubeObject>,
+  desired: T,
+): Promise<boolean> {
+  const obj = withHash(desired);
+  const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
+  if (
+    cache.get(key)?.metadata?.annotations?.[specHashAnnotation] ===
+    obj.metadata!.annotations![specHashAnnotation]
+  )
+    return false;
+  await client.patch(resource, obj.metadata!.name!, obj.metadata!.namespace, obj, "apply", {
+    fieldManager,
+    force: true,
+  });
+  return true;
+}
+
+async function remove(
+  client: KubeClient,
+  resource: Resource,
+  cache: Informer<KubeObject>,
+  ws: Workspace,
+  name: string,
+) {
+  if (cache.get(`${ws.metadata!.namespace}/${name}`))
+    await client
+      .delete(resource, name, ws.metadata!.namespace, { propagationPolicy: "Background" })
+      .catch(ignoreNotFound);
+}
+
+export type WorkloadState =
+  | { kind: "inference"; ready: number; wanted: number; applied: boolean }
+  | { kind: "tuning"; started: boolean; succeeded: boolean; failed: boolean; applied: boolean };
+
+/** Applies the workload for the placement on `nodes` and reports how far it has come. */
+export async function reconcileWorkload(
+  ws: Workspace,
+  need: ModelNeed,
+  placement: Placement,
+  nodes: string[],
+  client: KubeClient,
+  caches: WorkloadCaches,
+): Promise<WorkloadState> {
+  const name = workloadName(ws);
+  const key = `${ws.metadata!.namespace}/${name}`;
+  const c = caches as unknown as Record<keyof WorkloadCaches, Informer<KubeObject>>;
+  if (ws.tuning) {
+    if (need.kind !== "preset") throw new Error("tuning always has a preset");
+    const runtime = tuningRuntime(need.preset, ws.tuning.method ?? "lora", { gpus: placement.gpusPerPod });
+    const applied = await apply(client, api.jobs, c.jobs, tuningJob(ws, runtime, nodes));
+    const job = caches.jobs.get(key);
+    const conditions = job?.status?.conditions ?? [];
+    return {
+      kind: "tuning",
+      applied,
+      started:
+        !!job?.status?.startTime || (job?.status?.active ?? 0) > 0 || (job?.status?.succeeded ?? 0) > 0,
+      succeeded: conditions.some((x) => x.type === "Complete" && x.status === "True"),
+      failed: conditions.some((x) => x.type === "Failed" && x.status === "True"),
+    };
+  }
+  const template =
+    need.kind === "preset"
+      ? inferencePodTemplate(
+          ws,
+          placement,
+          inferenceRuntime(need.preset, {
+            gpus: placement.gpusPerPod,
+            image: ws.inference?.preset?.presetOptions?.image,
+          }),
+          nodes,
+          need.requirement.minGpuMemoryGiB,
+        )
+      : customPodTemplate(ws, nodes);
+  const multiNode = placement.nodesPerReplica > 1;
+  let applied = await apply(client, api.services, c.services, inferenceService(ws, multiNode));
+  if (multiNode) {
+    applied = (await apply(client, api.services, c.services, headlessService(ws))) || applied;
+    applied =
+      (await apply(
+        client,
+        api.statefulSets,
+        c.statefulSets,
+        inferenceStatefulSet(ws, placement, template),
+      )) || applied;
+    await remove(client, api.deployments, c.deployments, ws, name);
+    const sts = caches.statefulSets.get(key);
+    const wanted = placement.replicas * placement.nodesPerReplica;
+    const current = sts?.status?.observedGeneration === sts?.metadata?.generation;
+    return { kind: "inference", applied, wanted, ready: current ? (sts?.status?.readyReplicas ?? 0) : 0 };
+  }
+  applied =
+    (await apply(
+      client,
+      api.deployments,
+      c.deployments,
+      inferenceDeployment(ws, placement.replicas, template),
+    )) || applied;
+  await remove(client, api.statefulSets, c.statefulSets, ws, name);
+  await remove(client, api.services, c.services, ws, headlessServiceName(ws));
+  const deployment = caches.deployments.get(key);
+  // Ready only once the controller has seen the current template and every replica runs it.
+  const current =
+    deployment?.status?.observedGeneration === deployment?.metadata?.generation &&
+    (deployment?.status?.updatedReplicas ?? 0) >= placement.replicas;
+  return {
+    kind: "inference",
+    applied,
+    wanted: placement.replicas,
+    ready: current ? (deployment?.status?.readyReplicas ?? 0) : 0,
+  };
+}

@@ -1,0 +1,85 @@
+import type { Machine, ResourceList } from "../../crds/index.ts";
+
+export {
+  CreateError,
+  InsufficientCapacityError,
+  MachineNotFoundError,
+  isCreateError,
+  isInsufficientCapacity,
+  isMachineNotFound,
+  type CapacityReason,
+  type CloudErrorCode,
+} from "./errors.ts";
+
+/** One machine as the cloud sees it. */
+export interface Instance {
+  /** The cloud's id, which the instance's Node carries as spec.providerID. */
+  providerID: string;
+  /** The Machine it was created for: garbage collection compares it with the Machines that exist. */
+  machineName: string;
+  instanceType: string;
+  zone: string;
+  /** What the instance has, including nvidia.com/gpu. */
+  capacity: ResourceList;
+  /** Labels its Node carries (instance type, zone, GPU product...). */
+  labels: Record<string, string>;
+  /** When the cloud created it (ms since the epoch): garbage collection spares young instances. */
+  createdAt: number;
+}
+
+/** A size the cloud offers. */
+export interface InstanceType {
+  name: string;
+  /** The quota family, e.g. standardNCADSA100v4Family. */
+  family: string;
+  capacity: ResourceList;
+  zones: string[];
+  /** USD per hour, when known. */
+  pricePerHour?: number;
+}
+
+/**
+ * The seam between the Machine controller and a cloud. Implementations: cloud/fake (tests),
+ * cloud/local (kwok Nodes on the local cluster), cloud/azure (VMs through ARM).
+ *
+ * Errors: every method reports a missing instance as MachineNotFoundError. create() reports a SKU
+ * it cannot provide as InsufficientCapacityError (never retried for that Machine) and a failure
+ * worth retrying as CreateError or any other error (retried with backoff).
+ */
+export interface CloudProvider {
+  /** "fake", "local", "azure": for logs and metrics. */
+  readonly name: string;
+
+  /**
+   * Creates the instance for `machine`, or returns the one that already exists for it. The
+   * instance's name is derived from the Machine's name alone, so calling create() again after a
+   * crash between create() and the Machine's status write finds the first instance instead of
+   * making a second. The instance type and zone come from the Machine's requirements
+   * (node.kubernetes.io/instance-type, topology.kubernetes.io/zone); when several values are
+   * allowed the backend picks one.
+   */
+  create(machine: Machine): Promise<Instance>;
+
+  /**
+   * Starts deleting the instance of a Machine (found by the Machine's name, so an instance whose
+   * providerID was never recorded is found too) or of a providerID. Deletion may take time: the
+   * caller calls delete() again until it throws MachineNotFoundError, which is the only proof
+   * that the instance is gone. Returning normally means "still there or going".
+   */
+  delete(target: Machine | string): Promise<void>;
+
+  /** The instance with this providerID; MachineNotFoundError when there is none. */
+  get(providerID: string): Promise<Instance>;
+
+  /** Every instance this provider created (and no other), for garbage collection. */
+  list(): Promise<Instance[]>;
+
+  /** The sizes this provider offers. */
+  instanceTypes(): Promise<InstanceType[]>;
+
+  /**
+   * Background work the backend needs while the manager runs (boot timers, caches). Resolves
+   * once it has stopped after the signal aborted. Runs on the elected leader only.
+   */
+  start?(signal: AbortSignal): Promise<void>;
+}

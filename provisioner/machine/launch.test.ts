@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { FakeClock } from "../../lib/clock.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { instanceTypeLabel, zoneLabel } from "../../crds/index.ts";
+import type { KubeClient } from "../../kube/client.ts";
+import { MemoryEventRecorder } from "../../kube/events.ts";
+import { CreateError, InsufficientCapacityError } from "../cloud/errors.ts";
+import { FakeCloudProvider } from "../cloud/fake/index.ts";
+import { machine } from "../fixtures.ts";
+import { conditionOf } from "./conditions.ts";
+import { Launch } from "./launch.ts";
+import type { NodeReader } from "./nodes.ts";
+
+// Launch talks only to the cloud: no API server needed.
+function setup() {
+  const clock = new FakeClock();
+  const cloud = new FakeCloudProvider({ clock });
+  const recorder = new MemoryEventRecorder();
+  const launch = new Launch({
+    client: undefined as unknown as KubeClient,
+    nodes: undefined as unknown as NodeReader,
+    cloud,
+    clock,
+    recorder,
+  });
+  const ctx = { log: silentLogger, signal: new AbortController().signal };
+  return { cloud, recorder, launch, ctx };
+}
+
+describe("launch", () => {
+  it("records the instance and sets MachineLaunched True, once", async () => {
+    const { cloud, launch, ctx, recorder } = setup();
+    const m = machine({
+      spec: {
+        requirements: [{ key: instanceTypeLabel, operator: "In", values: ["Standard_NC24ads_A100_v4"] }],
+      },
+    });
+    await launch.reconcile(m, ctx);
+    expect(m.status).toMatchObject({
+      providerID: `fake://${m.metadata!.name}`,
+      capacity: { "nvidia.com/gpu": "1" },
+      allocatable: { "nvidia.com/gpu": "1" },
+    });
+    expect(m.metadata?.labels).toMatchObject({
+      [instanceTypeLabel]: "Standard_NC24ads_A100_v4",
+      [zoneLabel]: "fake-zone-1",
+    });
+    expect(conditionOf(m, "MachineLaunched")).toMatchObject({ status: "True", reason: "Launched" });
+    expect(recorder.events.map((e) => e.reason)).toEqual(["Launched"]);
+    await launch.reconcile(m, ctx);
+    expect(cloud.createCalls).toHaveLength(1);
+  });
+
+  it.each([
+    ["quota", "QuotaExceeded"],
+    ["sku", "SkuNotAvailable"],
+    ["allocation", "InsufficientCapacity"],
+  ] as const)("gives up for good on insufficient capacity (%s → %s)", async (kind, reason) => {
+    const { cloud, launch, ctx, recorder } = setup();
+    cloud.nextCreateError = new InsufficientCapacityError(
+      kind,
+      "Standard_NC24ads_A100_v4",
+      "no luck for Standard_NC24ads_A100_v4.",
+    );
+    const m = machine();
+    await expect(launch.reconcile(m, ctx)).resolves.toEqual({});
+    expect(conditionOf(m, "MachineLaunched")).toMatchObject({
+      status: "False",
+      reason,
+      message: "no luck for Standard_NC24ads_A100_v4.",
+    });
+    expect(recorder.events).toMatchObject([{ type: "Warning", reason }]);
+    await launch.reconcile(m, ctx);
+    expect(cloud.createCalls).toHaveLength(1);
+  });
+
+  it("keeps MachineLaunched Unknown with the cloud's reason and rethrows a retryable failure", async () => {
+    const { cloud, launch, ctx, recorder } = setup();
+    cloud.nextCreateError = new CreateError("Throttled", "ARM asked us to slow down");
+    const m = machine();
+    await expect(launch.reconcile(m, ctx)).rejects.toThrow("slow down");
+    expect(conditionOf(m, "MachineLaunched")).toMatchObject({ status: "Unknown", reason: "Throttled" });
+    expect(recorder.events).toMatchObject([{ type: "Warning", reason: "LaunchFailed" }]);
+    cloud.nextCreateError = new Error("socket hang up");
+    await expect(launch.reconcile(m, ctx)).rejects.toThrow("socket hang up");
+    expect(conditionOf(m, "MachineLaunched")).toMatchObject({ status: "Unknown", reason: "LaunchFailed" });
+    await launch.reconcile(m, ctx);
+    expect(conditionOf(m, "MachineLaunched")?.status).toBe("True");
+  });
+});

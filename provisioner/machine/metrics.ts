@@ -1,0 +1,118 @@
+import { Gauge, Histogram, type Registry } from "prom-client";
+import { instanceTypeLabel, type Machine } from "../../crds/index.ts";
+import type { ContainerResources, Node, Pod } from "../kube-types.ts";
+import { quantity } from "../quantity.ts";
+
+export const gpuResource = "nvidia.com/gpu";
+
+/** Where the GPU gauges read nodes and pods at scrape time (the informers' caches). */
+export interface GpuSource {
+  nodes(): Node[];
+  pods(): Pod[];
+}
+
+export interface GpuUsage {
+  node: string;
+  sku: string;
+  capacity: number;
+  allocated: number;
+}
+
+function gpus(r: ContainerResources | undefined): number {
+  // An extended resource's limit implies an equal request, and GPU pods usually give only the limit.
+  return quantity(r?.requests?.[gpuResource] ?? r?.limits?.[gpuResource]);
+}
+
+/**
+ * The GPUs a pod holds on its node, computed as the scheduler does: the larger of its
+ * containers' sum (plus sidecars) and its biggest ordinary init container.
+ */
+export function podGpuRequest(pod: Pod): number {
+  const init = pod.spec?.initContainers ?? [];
+  const sidecars = init
+    .filter((c) => c.restartPolicy === "Always")
+    .reduce((s, c) => s + gpus(c.resources), 0);
+  const main = (pod.spec?.containers ?? []).reduce((s, c) => s + gpus(c.resources), 0) + sidecars;
+  const ordinaryInit = Math.max(
+    0,
+    ...init.filter((c) => c.restartPolicy !== "Always").map((c) => gpus(c.resources)),
+  );
+  return Math.max(main, ordinaryInit);
+}
+
+const terminated = new Set(["Succeeded", "Failed"]);
+
+/**
+ * Per GPU node: allocatable nvidia.com/gpu and the GPUs that non-terminated pods bound to it
+ * request. A node appears when it has GPUs allocatable or GPU pods bound to it.
+ */
+export function gpuUsage(nodes: readonly Node[], pods: readonly Pod[]): GpuUsage[] {
+  const allocated = new Map<string, number>();
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName;
+    if (!node || terminated.has(pod.status?.phase ?? "")) continue;
+    const n = podGpuRequest(pod);
+    if (n > 0) allocated.set(node, (allocated.get(node) ?? 0) + n);
+  }
+  const rows: GpuUsage[] = [];
+  for (const node of nodes) {
+    const name = node.metadata?.name ?? "";
+    const capacity = quantity(node.status?.allocatable?.[gpuResource]);
+    const used = allocated.get(name) ?? 0;
+    if (capacity <= 0 && used <= 0) continue;
+    rows.push({
+      node: name,
+      sku: node.metadata?.labels?.[instanceTypeLabel] ?? "unknown",
+      capacity,
+      allocated: used,
+    });
+  }
+  return rows.sort((a, b) => a.node.localeCompare(b.node));
+}
+
+/** The provisioner's metrics, on the manager's registry. */
+export class ProvisionerMetrics {
+  readonly provisioningDuration: Histogram;
+  readonly gpuCapacity: Gauge<"node" | "sku">;
+  readonly gpuAllocated: Gauge<"node" | "sku">;
+
+  constructor(registry: Registry, source: GpuSource) {
+    const registers = [registry];
+    this.provisioningDuration = new Histogram({
+      name: "kaito_machine_provisioning_duration_seconds",
+      help: "Time from a Machine's creation until it is Ready (node registered and initialized).",
+      // GPU VMs take minutes; the local cloud takes seconds.
+      buckets: [1, 2.5, 5, 10, 30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800],
+      registers,
+    });
+    this.gpuCapacity = new Gauge({
+      name: "kaito_gpu_capacity",
+      help: "Allocatable nvidia.com/gpu per GPU node.",
+      labelNames: ["node", "sku"],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of gpuUsage(source.nodes(), source.pods()))
+          this.set({ node: r.node, sku: r.sku }, r.capacity);
+      },
+    });
+    this.gpuAllocated = new Gauge({
+      name: "kaito_gpu_allocated",
+      help: "nvidia.com/gpu requested by the non-terminated pods bound to each GPU node.",
+      labelNames: ["node", "sku"],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of gpuUsage(source.nodes(), source.pods()))
+          this.set({ node: r.node, sku: r.sku }, r.allocated);
+      },
+    });
+  }
+
+  /** Called once, when the Machine's Ready condition turns True. */
+  observeReady(machine: Machine, nowMs: number): void {
+    const created = Date.parse(machine.metadata?.creationTimestamp ?? "");
+    if (Number.isNaN(created)) return;
+    this.provisioningDuration.observe(Math.max(0, (nowMs - created) / 1000));
+  }
+}

@@ -1,0 +1,55 @@
+import type { Registry } from "prom-client";
+import { KubeClient } from "../../kube/client.ts";
+import { loadKubeConfig } from "../../kube/config.ts";
+import { jsonLogger, type LogLevel } from "../../lib/log.ts";
+import { componentNames, type OperatorComponent } from "../../controller/operator.ts";
+import type { Manager } from "../../kube/runtime/manager.ts";
+import { runOperator } from "../../controller/run.ts";
+
+export interface RunningOperator {
+  client: KubeClient;
+  manager: Manager;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+/** Runs the whole operator in this process against the test cluster, on free loopback ports. */
+export async function startOperator(
+  kubeconfig: string,
+  o: { components?: OperatorComponent[]; bootDelayMs?: number; logLevel?: LogLevel } = {},
+): Promise<RunningOperator> {
+  const client = new KubeClient(loadKubeConfig({ kubeconfig }));
+  const abort = new AbortController();
+  let manager: Manager | undefined;
+  const running = runOperator(
+    {
+      client,
+      cloud: "local",
+      components: new Set(o.components ?? componentNames),
+      addresses: {
+        metrics: "127.0.0.1:0",
+        health: "127.0.0.1:0",
+        planner: "127.0.0.1:0",
+        extender: "127.0.0.1:0",
+      },
+      log: jsonLogger({
+        level: o.logLevel ?? (process.env.KAITO_TEST_LOG as LogLevel | undefined) ?? "error",
+      }),
+      localBootDelayMs: o.bootDelayMs ?? 500,
+      onManager: (m) => (manager = m),
+    },
+    abort.signal,
+  );
+  running.catch(() => {});
+  if (!manager) throw new Error("the operator did not build its manager");
+  return {
+    client,
+    manager,
+    registry: manager.registry,
+    async stop() {
+      abort.abort();
+      await running;
+      client.close();
+    },
+  };
+}
