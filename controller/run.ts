@@ -19,6 +19,8 @@ export interface RunOptions {
   localBootDelayMs?: number;
   /** Called once the manager is built, before it starts (tests read its ports and registry). */
   onManager?: (manager: Manager) => void;
+  /** Called with the local cloud before the manager starts (tests inject faults through it). */
+  onLocalCloud?: (cloud: LocalCloudProvider) => void;
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */
@@ -33,6 +35,7 @@ export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<v
     log: o.log,
     bootDelayMs: o.localBootDelayMs,
   });
+  o.onLocalCloud?.(cloud);
   const manager = buildOperator({ ...o, clock, cloud });
   o.onManager?.(manager);
   o.log.info("starting kaito-ts manager", { cloud: o.cloud, components: [...o.components] });

@@ -22,6 +22,7 @@ Options:
   --extender-bind-address ADDR      scheduler extender (default: ${defaultAddresses.extender})
   --leader-elect                    elect one active manager through a Lease (for several replicas)
   --leader-election-namespace NS    namespace of the Lease (default: kaito-system)
+  --boot-delay SECONDS              local cloud only: how long a new node takes to boot (default: 3)
   --log-level debug|info|warn|error (default: info)
   -h, --help                        show this help
 `;
@@ -46,6 +47,7 @@ export const controllerCommand: Command = {
         "leader-elect": { type: "boolean", default: false },
         "leader-election-namespace": { type: "string", default: "kaito-system" },
         "log-level": { type: "string", default: "info" },
+        "boot-delay": { type: "string", default: "3" },
       },
       "controller",
     );
@@ -67,6 +69,9 @@ export const controllerCommand: Command = {
       }
       components.add(c as OperatorComponent);
     }
+    const bootDelaySeconds = Number(values["boot-delay"]);
+    if (!(bootDelaySeconds >= 0))
+      throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
     const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }));
     const log = jsonLogger({ level, write: (line) => io.stderr.write(line) });
     try {
@@ -82,6 +87,7 @@ export const controllerCommand: Command = {
             planner: values["planner-bind-address"]!,
             extender: values["extender-bind-address"]!,
           },
+          localBootDelayMs: bootDelaySeconds * 1000,
           leaderElection: values["leader-elect"]
             ? { namespace: values["leader-election-namespace"]! }
             : undefined,

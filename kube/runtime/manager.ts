@@ -69,6 +69,7 @@ export class Manager {
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger;
     this.metrics = new RuntimeMetrics(this.registry);
+    this.metrics.observeClient(this.client);
   }
 
   /** The shared informer for a resource (and optional namespace/selector), created on first use. */

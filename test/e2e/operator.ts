@@ -5,9 +5,11 @@ import { jsonLogger, type LogLevel } from "../../lib/log.ts";
 import { componentNames, type OperatorComponent } from "../../controller/operator.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { runOperator } from "../../controller/run.ts";
+import type { LocalCloudProvider } from "../../provisioner/cloud/local/index.ts";
 
 export interface RunningOperator {
   client: KubeClient;
+  cloud: LocalCloudProvider;
   manager: Manager;
   registry: Registry;
   stop(): Promise<void>;
@@ -21,6 +23,7 @@ export async function startOperator(
   const client = new KubeClient(loadKubeConfig({ kubeconfig }));
   const abort = new AbortController();
   let manager: Manager | undefined;
+  let cloud: LocalCloudProvider | undefined;
   const running = runOperator(
     {
       client,
@@ -37,13 +40,17 @@ export async function startOperator(
       }),
       localBootDelayMs: o.bootDelayMs ?? 500,
       onManager: (m) => (manager = m),
+      onLocalCloud: (c) => (cloud = c),
     },
     abort.signal,
   );
-  running.catch(() => {});
-  if (!manager) throw new Error("the operator did not build its manager");
+  let failure: unknown;
+  running.catch((e: unknown) => (failure = e));
+  await Promise.resolve();
+  if (!manager || !cloud) throw new Error(`the operator did not build its manager: ${String(failure)}`);
   return {
     client,
+    cloud,
     manager,
     registry: manager.registry,
     async stop() {
