@@ -1,31 +1,12 @@
 import https from "node:https";
 import http from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { ObjectMeta } from "../crds/core/types.ts";
 import { errorFromResponse } from "./errors.ts";
 import { collectionPath, objectPath, type Resource } from "./resources.ts";
 
-/** The metadata every object has; kind-specific fields are typed by the caller. */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    uid: string;
-    controller?: boolean;
-    blockOwnerDeletion?: boolean;
-  }[];
-}
+/** The metadata every object has (crds/ defines it once); kind-specific fields are typed by the caller. */
+export type { ObjectMeta };
 
 export interface KubeObject {
   apiVersion?: string;

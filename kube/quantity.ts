@@ -1,5 +1,5 @@
-// Kubernetes resource quantities ("8", "1k", "500m", "2Gi", "1e3") as plain numbers. The extender
-// only counts GPUs, which the API server keeps whole, so float precision is ample.
+// Kubernetes resource quantities ("8", "1k", "500m", "2Gi", "1e3") as plain numbers. Callers
+// count GPUs and compare with zero, and the API server keeps GPU counts whole, so a float is ample.
 
 const suffixes: Record<string, number> = {
   n: 1e-9,
@@ -33,4 +33,9 @@ export function parseQuantity(value: unknown): number | undefined {
   const base = Number(match[1]);
   if (match[2]) return base * 10 ** Number(match[2].slice(1));
   return base * suffixes[match[3] ?? ""]!;
+}
+
+/** The value of a quantity; 0 for anything absent or malformed (which no resource check should pass). */
+export function quantity(value: string | number | undefined): number {
+  return parseQuantity(value) ?? 0;
 }

@@ -6,7 +6,7 @@ import {
   workspaceNamespaceLabel,
 } from "./contract.ts";
 import { field, isObject, path } from "./fields.ts";
-import { parseQuantity } from "./quantity.ts";
+import { parseQuantity } from "../kube/quantity.ts";
 
 /** The workspace a node was provisioned for, or a pod belongs to. */
 export interface WorkspaceRef {

@@ -7,7 +7,7 @@ import {
 } from "./contract.ts";
 import { field, isObject } from "./fields.ts";
 import { parsePositiveInt, type WorkspaceRef } from "./gpu-node.ts";
-import { parseQuantity } from "./quantity.ts";
+import { parseQuantity } from "../kube/quantity.ts";
 
 /** What the extender needs to know about a pod, read once per request or watch event. */
 export interface GpuPod {

@@ -1,25 +1,10 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { CommandIO } from "../command.ts";
 import { runCli } from "../main.ts";
 import { estimateCommand, parameterCount } from "./estimate.ts";
+import { captureIO, type CapturedIO } from "../test-io.ts";
 
-function io(): CommandIO & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return {
-    stdout,
-    stderr,
-    env: {},
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
+function io(): CapturedIO {
+  return captureIO();
 }
 
 async function json(args: string[]): Promise<Record<string, unknown>> {

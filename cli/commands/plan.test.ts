@@ -1,12 +1,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { CommandIO } from "../command.ts";
 import { runCli } from "../main.ts";
 import { checkPlan, parseProblem, type Plan } from "../../planner/packing/index.ts";
 import { toCatalogEntries } from "../../planner/catalog/index.ts";
+import { captureIO, type CapturedIO } from "../test-io.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kaito-plan-"));
 function file(name: string, text: string): string {
@@ -15,22 +14,8 @@ function file(name: string, text: string): string {
   return path;
 }
 
-function io(): CommandIO & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return {
-    stdout,
-    stderr,
-    env: {},
-    cwd: dir,
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
+function io(): CapturedIO {
+  return captureIO(dir);
 }
 
 const problemText = `

@@ -1,27 +1,12 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { CommandIO } from "../command.ts";
 import { runCli } from "../main.ts";
 import { presetsCommand } from "./presets.ts";
 import { isUserError } from "../../lib/errors.ts";
 import { listPresets } from "../../presets/index.ts";
+import { captureIO, type CapturedIO } from "../test-io.ts";
 
-function io(): CommandIO & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return {
-    stdout,
-    stderr,
-    env: {},
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
+function io(): CapturedIO {
+  return captureIO();
 }
 
 describe("kaito presets", () => {

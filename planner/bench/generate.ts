@@ -1,17 +1,8 @@
 import { shapeOn } from "../packing/rules.ts";
 import type { Demand, ExistingNode, Labels, Problem, SkuSpec } from "../packing/types.ts";
 
-/** mulberry32: a small, fast, seedable PRNG; the same seed gives the same problem everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as prng } from "../../lib/random.ts";
+import { seededRandom as prng } from "../../lib/random.ts";
 
 /**
  * Per-replica GPU memory of common KAITO presets served by vLLM (fp16 weights, KV cache for the

@@ -1,7 +1,7 @@
 import type { Machine, ResourceList, Taint } from "../../crds/index.ts";
 import type { ReconcileContext } from "../../kube/runtime/reconciler.ts";
 import { ephemeralTaintKeys, hasTaint, isNodeReady, type Node } from "../kube-types.ts";
-import { quantity } from "../quantity.ts";
+import { quantity } from "../../kube/quantity.ts";
 import { isConditionTrue, machineReasons, setMachineCondition } from "./conditions.ts";
 import { initializedEvent } from "./events.ts";
 import { publish, type Phase, type PhaseDependencies, type PhaseResult } from "./phase.ts";

@@ -1,7 +1,7 @@
 import { Gauge, Histogram, type Registry } from "prom-client";
 import { instanceTypeLabel, type Machine } from "../../crds/index.ts";
 import type { ContainerResources, Node, Pod } from "../kube-types.ts";
-import { quantity } from "../quantity.ts";
+import { quantity } from "../../kube/quantity.ts";
 
 export const gpuResource = "nvidia.com/gpu";
 

@@ -3,17 +3,8 @@ import type { V1Node } from "@kubernetes/client-node";
 import { MemoryClusterView } from "../cluster-view.ts";
 import { nodeObject, podObject } from "../fixtures.ts";
 
-/** mulberry32: small, fast and good enough to make a reproducible cluster. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../lib/random.ts";
+import { seededRandom } from "../../lib/random.ts";
 
 export interface BenchCluster {
   nodes: V1Node[];

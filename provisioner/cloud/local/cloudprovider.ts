@@ -13,7 +13,7 @@ import {
   type Sku,
 } from "../../../planner/catalog/index.ts";
 import type { Node } from "../../kube-types.ts";
-import { quantity } from "../../quantity.ts";
+import { quantity } from "../../../kube/quantity.ts";
 import { allowedInstanceTypes, allowedZones } from "../../requirements.ts";
 import { CreateError, InsufficientCapacityError, MachineNotFoundError } from "../errors.ts";
 import type { CloudProvider, Instance, InstanceType } from "../types.ts";
