@@ -35,9 +35,9 @@ describe("filter", () => {
     ];
     const out = filter(pod({ gpus: 2 }), cs);
     expect(out.feasible).toEqual([0]);
-    expect(out.failed).toEqual({ full: "node has 1 of 8 nvidia.com/gpu free, the pod needs 2" });
+    expect(out.failed).toEqual({ full: "too few free nvidia.com/gpu on the node (the pod needs 2)" });
     expect(out.failedAndUnresolvable).toEqual({
-      small: "node has 1 nvidia.com/gpu in all, the pod needs 2",
+      small: "node has fewer nvidia.com/gpu in all than the pod needs (2)",
       ghost: "node is not in the extender's node cache (yet)",
     });
   });
@@ -48,7 +48,9 @@ describe("filter", () => {
     const cs = [candidate("t4", 8, 0, { gpuMemoryMiB: 16384 }), candidate("a100", 8), unlabelled];
     const out = filter(pod({ gpus: 1, minGpuMemoryMiB: 40960 }), cs);
     expect(out.feasible).toEqual([1]);
-    expect(out.failedAndUnresolvable.t4).toMatch(/16384 MiB each, the pod needs 40960 MiB per GPU/);
+    expect(out.failedAndUnresolvable.t4).toBe(
+      "node's GPUs have less memory than the pod needs (40960 MiB per GPU)",
+    );
     expect(out.failedAndUnresolvable.unlabelled).toMatch(/no nvidia.com\/gpu.memory label/);
   });
 
@@ -62,7 +64,7 @@ describe("filter", () => {
     ];
     const out = filter(pod({ workspace: "ws", plannedNodes: ["theirs-planned"] }), cs);
     expect(out.feasible).toEqual([0, 1, 3, 4]);
-    expect(out.failedAndUnresolvable).toEqual({ theirs: "node is reserved for workspace ns/other" });
+    expect(out.failedAndUnresolvable).toEqual({ theirs: "node is reserved for another workspace" });
     // A GPU pod of no workspace stays off workspace nodes too.
     expect(Object.keys(filter(pod({}), cs).failedAndUnresolvable).sort()).toEqual([
       "mine",

@@ -33,38 +33,49 @@ export function leftoverIfFits(pod: GpuPod, c: Candidate): number {
   return leftover >= 0 ? leftover : -1;
 }
 
+/**
+ * The reasons a node fails a pod, one string per kind of failure. They name what the pod needs but
+ * nothing of the individual node, because kube-scheduler counts identical reasons in the pod's
+ * FailedScheduling event ("0/5000 nodes are available: 1336 too few free nvidia.com/gpu ...");
+ * per-node numbers would turn that into thousands of distinct lines, and would make every
+ * response larger. Built once per request.
+ */
+export interface FailureReasons {
+  notCached: string;
+  reserved: string;
+  tooFewInAll: string;
+  noMemoryLabel: string;
+  tooLittleMemory: string;
+  tooFewFree: string;
+}
+
+export function failureReasons(pod: GpuPod): FailureReasons {
+  const memory = pod.minGpuMemoryMiB;
+  return {
+    notCached: "node is not in the extender's node cache (yet)",
+    reserved: "node is reserved for another workspace",
+    tooFewInAll: `node has fewer ${gpuResource} in all than the pod needs (${pod.gpus})`,
+    noMemoryLabel: `node has no ${gpuMemoryLabel} label, so its per-GPU memory is unknown; the pod needs ${memory} MiB per GPU`,
+    tooLittleMemory: `node's GPUs have less memory than the pod needs (${memory} MiB per GPU)`,
+    tooFewFree: `too few free ${gpuResource} on the node (the pod needs ${pod.gpus})`,
+  };
+}
+
 /** Whether the pod fits the node, and why not. Only call it for pods that request GPUs. */
-export function judge(pod: GpuPod, c: Candidate): Verdict {
+export function judge(pod: GpuPod, c: Candidate, reasons: FailureReasons = failureReasons(pod)): Verdict {
   if (pod.invalid) return unresolvable(pod.invalid);
   const node = c.node;
-  if (!node) return unresolvable("node is not in the extender's node cache (yet)");
+  if (!node) return unresolvable(reasons.notCached);
   if (node.workspace && !pod.plannedNodes.has(node.name) && !sameWorkspace(pod, node)) {
-    return unresolvable(`node is reserved for workspace ${workspaceKey(node.workspace)}`);
+    return unresolvable(reasons.reserved);
   }
-  if (node.gpus < pod.gpus) {
-    return unresolvable(`node has ${node.gpus} ${gpuResource} in all, the pod needs ${pod.gpus}`);
-  }
+  if (node.gpus < pod.gpus) return unresolvable(reasons.tooFewInAll);
   if (pod.minGpuMemoryMiB !== undefined) {
-    if (node.gpuMemoryMiB === undefined) {
-      return unresolvable(
-        `node has no ${gpuMemoryLabel} label, so its per-GPU memory is unknown; the pod needs ${pod.minGpuMemoryMiB} MiB per GPU`,
-      );
-    }
-    if (node.gpuMemoryMiB < pod.minGpuMemoryMiB) {
-      const product = node.product ? ` (${node.product})` : "";
-      return unresolvable(
-        `node's GPUs${product} have ${node.gpuMemoryMiB} MiB each, the pod needs ${pod.minGpuMemoryMiB} MiB per GPU`,
-      );
-    }
+    if (node.gpuMemoryMiB === undefined) return unresolvable(reasons.noMemoryLabel);
+    if (node.gpuMemoryMiB < pod.minGpuMemoryMiB) return unresolvable(reasons.tooLittleMemory);
   }
   const free = node.gpus - c.gpusInUse;
-  if (free < pod.gpus) {
-    return {
-      fits: false,
-      resolvable: true,
-      reason: `node has ${Math.max(0, free)} of ${node.gpus} ${gpuResource} free, the pod needs ${pod.gpus}`,
-    };
-  }
+  if (free < pod.gpus) return { fits: false, resolvable: true, reason: reasons.tooFewFree };
   return { fits: true, leftoverGpus: free - pod.gpus };
 }
 
@@ -94,13 +105,14 @@ export function filter(pod: GpuPod, candidates: readonly Candidate[]): FilterOut
     out.feasible = candidates.map((_, i) => i);
     return out;
   }
+  const reasons = failureReasons(pod);
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
     if (leftoverIfFits(pod, c) >= 0) {
       out.feasible.push(i);
       continue;
     }
-    const v = judge(pod, c);
+    const v = judge(pod, c, reasons);
     if (v.fits)
       out.feasible.push(i); // unreachable while the two agree; the tests hold them to it
     else if (v.resolvable) out.failed[c.name] = v.reason;

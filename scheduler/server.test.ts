@@ -55,7 +55,7 @@ describe("extender HTTP server", () => {
     expect(res.json).toEqual({
       Nodes: null,
       NodeNames: ["a8", "b4"],
-      FailedNodes: { c8: "node has 2 of 8 nvidia.com/gpu free, the pod needs 4" },
+      FailedNodes: { c8: "too few free nvidia.com/gpu on the node (the pod needs 4)" },
       FailedAndUnresolvableNodes: { gone: "node is not in the extender's node cache (yet)" },
       Error: "",
     });
@@ -68,7 +68,7 @@ describe("extender HTTP server", () => {
     expect(res.json.NodeNames).toBeNull();
     expect(res.json.Nodes).toEqual({ items: [nodes[0]] });
     expect(res.json.FailedAndUnresolvableNodes).toEqual({
-      y1: "node has 1 nvidia.com/gpu in all, the pod needs 2",
+      y1: "node has fewer nvidia.com/gpu in all than the pod needs (2)",
     });
   });
 
