@@ -2,7 +2,7 @@
 // This is what the benchmark measures and what the unit tests pin down.
 import { gpuMemoryLabel, gpuResource, maxExtenderScore, minExtenderScore } from "./contract.ts";
 import type { GpuNode } from "./gpu-node.ts";
-import { workspaceKey, type GpuPod } from "./gpu-pod.ts";
+import type { GpuPod } from "./gpu-pod.ts";
 
 /** One node kube-scheduler offers, with what the cluster view knows about it. */
 export interface Candidate {
