@@ -4,6 +4,12 @@ import { UserError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { LocalCloudProvider } from "../provisioner/cloud/local/index.ts";
+import {
+  createAzureCloud,
+  type AzureCloudProvider,
+  type AzureSettings,
+} from "../provisioner/cloud/azure/index.ts";
+import type { CloudProvider } from "../provisioner/cloud/types.ts";
 import { buildOperator, type OperatorAddresses, type OperatorComponent } from "./operator.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
 
@@ -21,21 +27,31 @@ export interface RunOptions {
   onManager?: (manager: Manager) => void;
   /** Called with the local cloud before the manager starts (tests inject faults through it). */
   onLocalCloud?: (cloud: LocalCloudProvider) => void;
+  /** Required with cloud "azure": subscription, resource group, location, subnet, image, credential. */
+  azure?: AzureSettings;
+  /** Called with the Azure cloud before the manager starts. */
+  onAzureCloud?: (cloud: AzureCloudProvider) => void;
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */
 export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<void> {
   const clock = o.clock ?? systemClock;
+  let cloud: CloudProvider;
   if (o.cloud === "azure") {
-    throw new UserError("the azure cloud backend is not built yet; run with --cloud local.");
+    if (!o.azure) throw new UserError("--cloud azure needs its subscription, resource group and location.");
+    const azure = await createAzureCloud(o.azure, { clock, log: o.log });
+    o.onAzureCloud?.(azure);
+    cloud = azure;
+  } else {
+    const local = new LocalCloudProvider({
+      client: o.client,
+      clock,
+      log: o.log,
+      bootDelayMs: o.localBootDelayMs,
+    });
+    o.onLocalCloud?.(local);
+    cloud = local;
   }
-  const cloud = new LocalCloudProvider({
-    client: o.client,
-    clock,
-    log: o.log,
-    bootDelayMs: o.localBootDelayMs,
-  });
-  o.onLocalCloud?.(cloud);
   const manager = buildOperator({ ...o, clock, cloud });
   o.onManager?.(manager);
   o.log.info("starting kaito-ts manager", { cloud: o.cloud, components: [...o.components] });

@@ -7,7 +7,8 @@ import { findSku } from "../../planner/catalog/index.ts";
 import { inferenceRuntime, mustGetPreset, tuningRuntime } from "../../presets/index.ts";
 import { desiredMachine, nodeLabelsFor } from "./machines.ts";
 import { machineName } from "./naming.ts";
-import { PlacementError, placeOnInstanceType } from "./placement.ts";
+import { PlacementError, placeOnInstanceType, placeWithPlanner } from "./placement.ts";
+import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { modelNeed } from "./requirement.ts";
 import { inferenceDeployment, inferencePodTemplate, tuningJob } from "./workloads.ts";
 
@@ -182,5 +183,42 @@ describe("workloads", () => {
     expect(text).not.toContain("ACR_REGISTRY_SECRET_HERE");
     expect(pod.initContainers?.[0]?.args?.[0]).toContain("dolly-15k-oai-style");
     expect(pod.containers.map((c) => c.name)).toEqual(["tuner", "results-pusher"]);
+  });
+});
+
+describe("placement by the planner", () => {
+  it("keeps each replica on one node when some size holds it, however cheap a split would be", async () => {
+    const ws = {
+      ...example("kaito_workspace_phi_3.yaml"),
+      inference: { preset: { name: "llama-3.1-8b-instruct" } },
+    };
+    ws.resource = { labelSelector: { matchLabels: { apps: "llama" } }, count: 2 };
+    const need = modelNeed(ws);
+    if (need.kind !== "preset") throw new Error("preset expected");
+    const p = await placeWithPlanner(ws, need.requirement, new InProcessPlannerClient(), [], []);
+    expect(p.nodesPerReplica).toBe(1);
+    expect(p.replicas).toBe(2);
+    expect(findSku(p.instanceType)!.gpuMemoryGiB * p.gpusPerPod).toBeGreaterThanOrEqual(
+      need.requirement.totalGpuMemoryGiB,
+    );
+  });
+
+  it("spans nodes only when no size holds a replica on one node", async () => {
+    const ws = {
+      ...example("kaito_workspace_phi_3.yaml"),
+      inference: { preset: { name: "llama-3.3-70b-instruct" } },
+    };
+    ws.resource = { labelSelector: { matchLabels: { apps: "llama" } }, count: 1 };
+    const need = modelNeed(ws);
+    if (need.kind !== "preset") throw new Error("preset expected");
+    const p = await placeWithPlanner(ws, need.requirement, new InProcessPlannerClient(), [], []);
+    // 157 GiB fits one 8-GPU or 2-GPU node: still a single node.
+    expect(p.nodesPerReplica).toBe(1);
+    // With every size that could hold it on one node excluded, the planner may split it.
+    const multiGpu = (await new InProcessPlannerClient().catalog())
+      .filter((s) => s.gpus * s.gpuMemoryGiB >= need.requirement.totalGpuMemoryGiB)
+      .map((s) => s.name);
+    const split = await placeWithPlanner(ws, need.requirement, new InProcessPlannerClient(), [], multiGpu);
+    expect(split.nodesPerReplica).toBeGreaterThan(1);
   });
 });

@@ -42,14 +42,14 @@ export function isPlacementError(e: unknown): e is PlacementError {
 /** Replicas of one workspace may span up to this many nodes (a 70B model on 1-GPU SKUs). */
 const maxNodesPerReplica = 8;
 
-function demandOn(ws: Workspace, req: Requirement, skus?: string[]): Demand {
+function demandOn(ws: Workspace, req: Requirement, skus?: string[], maxNodes = maxNodesPerReplica): Demand {
   return {
     name: `${ws.metadata!.namespace}/${ws.metadata!.name}`,
     replicas: ws.resource.count ?? 1,
     totalGpuMemoryGiB: req.totalGpuMemoryGiB,
     minGpuMemoryGiB: req.minGpuMemoryGiB,
     labels: nodeLabelsFor(ws),
-    maxNodesPerReplica,
+    maxNodesPerReplica: maxNodes,
     ...(skus ? { skus } : {}),
   };
 }
@@ -137,7 +137,12 @@ export async function placeWithPlanner(
     );
   let skus = allowed;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const plan = await planner.plan({ nodes: existing, demands: [demandOn(ws, req, skus)] }, { signal });
+    // A replica split over nodes talks over the network on every token: only when no size holds
+    // it on one node is a multi-node replica worth its price.
+    let plan = await planner.plan({ nodes: existing, demands: [demandOn(ws, req, skus, 1)] }, { signal });
+    if (plan.unplaced.length > 0) {
+      plan = await planner.plan({ nodes: existing, demands: [demandOn(ws, req, skus)] }, { signal });
+    }
     if (plan.unplaced.length > 0) throw new PlacementError("NoCapacity", plan.unplaced[0]!.reason);
     const newSkus = new Map<string, number>();
     for (const n of plan.newNodes) newSkus.set(n.sku, (newSkus.get(n.sku) ?? 0) + 1);

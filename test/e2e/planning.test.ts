@@ -102,7 +102,7 @@ describe("planning on the local cluster", () => {
           totalGpuMemoryGiB: need.totalGpuMemoryGiB,
           minGpuMemoryGiB: need.minGpuMemoryGiB,
           labels: { apps: "auto" },
-          maxNodesPerReplica: 8,
+          maxNodesPerReplica: 1,
           skus: (await new InProcessPlannerClient().catalog()).filter((s) => !s.retired).map((s) => s.name),
         },
       ],
