@@ -171,4 +171,46 @@ describe("planning on the local cluster", () => {
     );
     expect(ws.status?.failedInstanceTypes ?? []).toEqual([]);
   });
+
+  it("rolls a spec change out to the running workload", async () => {
+    namespace = await cluster.newNamespace("rollout");
+    const client = operator.client;
+    await client.create(
+      resources.workspaces,
+      workspace("rollout", namespace, { instanceType: "Standard_NC6s_v3" }),
+    );
+    await waitFor(namespace, "rollout", (w) => condition(w, "WorkspaceReady")?.status === "True");
+    type Deployment = KubeObject & {
+      spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } };
+    };
+    const before = await client.get<Deployment>(resources.deployments, "rollout", namespace);
+    const argsBefore = before.spec?.template?.spec?.containers?.[0]?.args ?? [];
+
+    await client.patch(
+      resources.workspaces,
+      "rollout",
+      namespace,
+      { inference: { preset: { name: "phi-3-mini-128k-instruct" } } },
+      "merge",
+    );
+    const after = await until(
+      () => "the Deployment to carry the new preset",
+      async () => {
+        const d = await client.get<Deployment>(resources.deployments, "rollout", namespace);
+        const args = d.spec?.template?.spec?.containers?.[0]?.args ?? [];
+        return JSON.stringify(args) !== JSON.stringify(argsBefore) ? d : undefined;
+      },
+    );
+    expect(JSON.stringify(after.spec?.template?.spec?.containers?.[0]?.args)).toMatch(/128k/i);
+    const ws = await waitFor(
+      namespace,
+      "rollout",
+      (w) =>
+        condition(w, "WorkspaceReady")?.status === "True" &&
+        w.status?.observedGeneration === w.metadata?.generation,
+    );
+    // Same GPU need: the rollout reuses the Machine it had.
+    expect(ws.status?.machines).toHaveLength(1);
+    expect((await machinesIn(namespace)).map((m) => m.metadata!.name)).toEqual(ws.status?.machines);
+  });
 });
