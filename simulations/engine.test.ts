@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { seededRandom } from "../lib/random.ts";
+import { simulatePolicy } from "./engine.ts";
+import { EventClock } from "./event-clock.ts";
+import { runSimulation } from "./index.ts";
+import { policy, POLICY_NAMES } from "./policies.ts";
+import { smallScenario } from "./testing.ts";
+import { generateArrivals } from "./workload.ts";
+
+describe("EventClock", () => {
+  it("runs events in due order, ties in scheduling order, and honours cancel", async () => {
+    const clock = new EventClock();
+    const seen: string[] = [];
+    clock.schedule(20, () => void seen.push("b"));
+    clock.schedule(10, () => void seen.push("a"));
+    clock.schedule(20, () => void seen.push("c"));
+    const cancel = clock.schedule(15, () => void seen.push("x"));
+    cancel();
+    clock.schedule(5, async () => {
+      await Promise.resolve();
+      clock.schedule(0, () => void seen.push("after-async"));
+    });
+    await clock.runUntil(100);
+    expect(seen).toEqual(["after-async", "a", "b", "c"]);
+    expect(clock.now()).toBe(100);
+  });
+
+  it("resolves sleep on simulated time", async () => {
+    const clock = new EventClock();
+    let woke = -1;
+    void clock.sleep(50).then(() => (woke = clock.now()));
+    await clock.runUntil(49);
+    expect(woke).toBe(-1);
+    await clock.runUntil(60);
+    await Promise.resolve();
+    expect(woke).toBe(50);
+  });
+});
+
+describe("simulatePolicy", () => {
+  it("is deterministic: the same seed gives the same result, another seed another", async () => {
+    const a = await runSimulation(smallScenario());
+    const b = await runSimulation(smallScenario());
+    expect(b).toEqual(a);
+    const c = await runSimulation(smallScenario({ seed: 12 }));
+    expect(c.results[0]!.totalCost).not.toBe(a.results[0]!.totalCost);
+  });
+
+  it.each(POLICY_NAMES)("%s never allocates more GPUs than exist", async (name) => {
+    const s = smallScenario({ sampleEvery: "1m" });
+    const r = await simulatePolicy(
+      s,
+      generateArrivals(s, seededRandom(s.seed)),
+      policy(name),
+      seededRandom(1),
+    );
+    expect(r.samples.length).toBeGreaterThan(2000);
+    for (const sample of r.samples) {
+      expect(sample.allocatedGpus).toBeGreaterThanOrEqual(0);
+      expect(sample.allocatedGpus).toBeLessThanOrEqual(sample.capacityGpus);
+    }
+    expect(r.meanAllocation).toBeGreaterThan(0);
+    expect(r.meanAllocation).toBeLessThanOrEqual(1);
+    expect(r.launchFailures).toBeGreaterThan(0);
+    expect(r.unplaced).toBe(0);
+  });
+
+  it.each(POLICY_NAMES)("%s frees every GPU and node once all workspaces have left", async (name) => {
+    const s = smallScenario({
+      duration: "1d",
+      arrivals: { bursts: [{ at: "1h", count: 40, within: "2h" }] },
+      lifetime: { distribution: "uniform", min: "1h", max: "4h" },
+      idleTimeout: "30m",
+    });
+    const r = await simulatePolicy(
+      s,
+      generateArrivals(s, seededRandom(s.seed)),
+      policy(name),
+      seededRandom(2),
+    );
+    const peak = Math.max(...r.samples.map((x) => x.allocatedGpus));
+    expect(peak).toBeGreaterThan(0);
+    const end = r.samples[r.samples.length - 1]!;
+    expect(end).toMatchObject({ allocatedGpus: 0, capacityGpus: 0, nodes: 0, costPerHour: 0 });
+    // Nothing is billed after the last node went: cost stops growing.
+    const at = (t: number) => r.samples.find((x) => x.t >= t)!.cost;
+    expect(at(20 * 3_600_000)).toBeCloseTo(end.cost, 6);
+    expect(r.timeToReady).toHaveLength(40);
+  });
+
+  it.each(POLICY_NAMES)("%s stays within vCPU quota and counts what it could not place", async (name) => {
+    const quota = { standardNCASv3_T4Family: 40, standardNCADSA100v4Family: 48 };
+    const s = smallScenario({
+      catalog: { skus: ["Standard_NC4as_T4_v3", "Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4"] },
+      quota,
+      arrivals: { rate: 6 },
+    });
+    const r = await simulatePolicy(
+      s,
+      generateArrivals(s, seededRandom(s.seed)),
+      policy(name),
+      seededRandom(3),
+    );
+    for (const [family, limit] of Object.entries(quota)) {
+      expect(r.peakQuotaUse[family] ?? 0).toBeLessThanOrEqual(limit);
+    }
+    expect(r.peakQuotaUse.standardNCASv3_T4Family).toBe(40);
+    // Replicas that hit the quota wait; some get a place once nodes are freed, the rest count
+    // as unplaced when their workspace leaves.
+    expect(r.quotaFailures).toBeGreaterThan(r.unplaced);
+    expect(r.unplaced).toBeGreaterThan(0);
+    expect(r.quotaWaitMs).toBeGreaterThan(0);
+  });
+
+  it("keeps zone-pinned groups on SKUs their zone offers", async () => {
+    const s = smallScenario({
+      labelGroups: [{ name: "z2", labels: { team: "a" }, zone: "2" }],
+      zones: { Standard_NC4as_T4_v3: ["1"], Standard_NC8as_T4_v3: ["1"], Standard_NC16as_T4_v3: ["1"] },
+    });
+    const r = await simulatePolicy(
+      s,
+      generateArrivals(s, seededRandom(s.seed)),
+      policy("ffd"),
+      seededRandom(4),
+    );
+    expect(Object.keys(r.costBySku).some((k) => k.includes("T4"))).toBe(false);
+    expect(r.unplaced).toBe(0);
+  });
+});
