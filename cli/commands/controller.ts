@@ -6,6 +6,7 @@ import { loadKubeConfig } from "../../kube/config.ts";
 import { KubeClient } from "../../kube/client.ts";
 import { componentNames, defaultAddresses, type OperatorComponent } from "../../controller/operator.ts";
 import { runOperator } from "../../controller/run.ts";
+import { azureSettingsFrom, defaultImage } from "../../provisioner/cloud/azure/index.ts";
 
 const usage = `Usage: npm run kaito -- controller [options]
 
@@ -23,6 +24,14 @@ Options:
   --leader-elect                    elect one active manager through a Lease (for several replicas)
   --leader-election-namespace NS    namespace of the Lease (default: kaito-system)
   --boot-delay SECONDS              local cloud only: how long a new node takes to boot (default: 3)
+  --azure-subscription-id ID        azure cloud: subscription of the VMs (or $AZURE_SUBSCRIPTION_ID)
+  --azure-resource-group NAME       azure cloud: resource group of the VMs (or $AZURE_RESOURCE_GROUP)
+  --azure-location REGION           azure cloud: region of the VMs, e.g. eastus (or $AZURE_LOCATION)
+  --azure-subnet-id ID              azure cloud: ARM id of the node subnet (or $AZURE_SUBNET_ID)
+  --azure-image IMAGE               azure cloud: publisher:offer:sku:version or image id
+                                    (or $AZURE_NODE_IMAGE; default ${defaultImage})
+                                    Credentials come from the Azure identity chain (environment,
+                                    workload identity, managed identity, az login).
   --log-level debug|info|warn|error (default: info)
   -h, --help                        show this help
 `;
@@ -48,6 +57,11 @@ export const controllerCommand: Command = {
         "leader-election-namespace": { type: "string", default: "kaito-system" },
         "log-level": { type: "string", default: "info" },
         "boot-delay": { type: "string", default: "3" },
+        "azure-subscription-id": { type: "string" },
+        "azure-resource-group": { type: "string" },
+        "azure-location": { type: "string" },
+        "azure-subnet-id": { type: "string" },
+        "azure-image": { type: "string" },
       },
       "controller",
     );
@@ -72,6 +86,8 @@ export const controllerCommand: Command = {
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
+    // Checked before connecting anywhere, so a missing flag is the error the user sees.
+    const azure = cloud === "azure" ? azureSettingsFrom(values, io.env) : undefined;
     const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }));
     const log = jsonLogger({ level, write: (line) => io.stderr.write(line) });
     try {
@@ -88,6 +104,7 @@ export const controllerCommand: Command = {
             extender: values["extender-bind-address"]!,
           },
           localBootDelayMs: bootDelaySeconds * 1000,
+          ...(azure ? { azure } : {}),
           leaderElection: values["leader-elect"]
             ? { namespace: values["leader-election-namespace"]! }
             : undefined,

@@ -1,5 +1,23 @@
 export { startArmStandin, type ArmStandin, type ArmStandinOptions, type LoggedRequest } from "./server.ts";
-export { ArmState, type WireResourceSku, type WireRestriction, type WireUsage } from "./state.ts";
-export { FaultInjector, serverError, throttle, type Fault } from "./faults/index.ts";
+export {
+  ArmState,
+  vmKey,
+  type WireResourceSku,
+  type WireRestriction,
+  type WireUsage,
+  type WireVm,
+} from "./state.ts";
+export {
+  FaultInjector,
+  allocationFailed,
+  operationNotAllowed,
+  quotaExceeded,
+  serverError,
+  skuNotAvailable,
+  throttle,
+  type Fault,
+} from "./faults/index.ts";
 export { notAvailableInLocation, notAvailableInZones, usage, vmSku, type VmSkuSpec } from "./fixtures.ts";
 export { staticTokenCredential, standinComputeClient } from "./client.ts";
+export { HookRunner, type VmHooks } from "./lro.ts";
+export { kwokNodeHooks, nodeFor } from "./kwok-nodes.ts";

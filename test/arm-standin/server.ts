@@ -5,6 +5,16 @@ import { generateTestCertificate } from "./cert.ts";
 import { FaultInjector } from "./faults/injector.ts";
 import { listResourceSkus, RESOURCE_SKUS_API_VERSIONS } from "./handlers/resource-skus.ts";
 import { listUsages } from "./handlers/usages.ts";
+import { getOperation } from "./handlers/operations.ts";
+import {
+  CREATE_VM,
+  deleteVirtualMachine,
+  getVirtualMachine,
+  listVirtualMachines,
+  putVirtualMachine,
+  type VmHandlerContext,
+} from "./handlers/virtual-machines.ts";
+import { HookRunner, type VmHooks } from "./lro.ts";
 import { armError, type Policy, type StandinRequest, type StandinResponse } from "./http.ts";
 import { requireApiVersion } from "./policies/api-version.ts";
 import { injectFaults } from "./policies/faults.ts";
@@ -19,6 +29,12 @@ export interface ArmStandinOptions {
   pageSize?: number;
   /** When set, only this bearer token is accepted. */
   token?: string;
+  /** InProgress answers of each long-running operation before it finishes (default 1). */
+  lroPolls?: number;
+  /** Called when a VM finishes creating or is deleted; `standin.hooks.use()` replaces them later. */
+  hooks?: VmHooks;
+  /** The stand-in's clock for timeCreated and operation times (default: wall clock). */
+  now?: () => Date;
 }
 
 /** One request as the stand-in saw it, for tests that count calls. */
@@ -40,12 +56,16 @@ export interface ArmStandin {
   readonly state: ArmState;
   readonly faults: FaultInjector;
   readonly requests: readonly LoggedRequest[];
+  /** The VM hooks; settled() waits for the running ones, failures holds what they threw. */
+  readonly hooks: HookRunner;
   /** Requests received for one operation. */
   count(operation: string): number;
   close(): Promise<void>;
 }
 
 const PROVIDER = "/subscriptions/{subscriptionId}/providers/Microsoft.Compute";
+const VMS =
+  "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines";
 
 /**
  * An HTTPS server on 127.0.0.1 (random port) that answers the ARM REST calls the SDK makes.
@@ -59,6 +79,15 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
   const state = new ArmState(subscriptionId);
   const faults = new FaultInjector();
   const requests: LoggedRequest[] = [];
+  const hooks = new HookRunner(options.hooks);
+  const vms: VmHandlerContext = {
+    state,
+    faults,
+    pageSize,
+    polls: options.lroPolls ?? 1,
+    hooks,
+    now: options.now ?? (() => new Date()),
+  };
 
   const router = new Router()
     .add(
@@ -68,7 +97,17 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
       listResourceSkus(state, pageSize),
       RESOURCE_SKUS_API_VERSIONS,
     )
-    .add("GET", `${PROVIDER}/locations/{location}/usages`, "usages.list", listUsages(state, pageSize));
+    .add("GET", `${PROVIDER}/locations/{location}/usages`, "usages.list", listUsages(state, pageSize))
+    .add(
+      "GET",
+      `${PROVIDER}/locations/{location}/operations/{operationId}`,
+      "operations.get",
+      getOperation(vms),
+    )
+    .add("PUT", `${VMS}/{vmName}`, CREATE_VM, putVirtualMachine(vms))
+    .add("GET", `${VMS}/{vmName}`, "virtualMachines.get", getVirtualMachine(vms))
+    .add("DELETE", `${VMS}/{vmName}`, "virtualMachines.delete", deleteVirtualMachine(vms))
+    .add("GET", VMS, "virtualMachines.list", listVirtualMachines(vms));
   const authenticate = requireBearer(options.token);
   const policies: Policy[] = [
     authenticate,
@@ -156,6 +195,7 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
     state,
     faults,
     requests,
+    hooks,
     count: (operation) => requests.filter((r) => r.operation === operation).length,
     close: () =>
       new Promise<void>((resolve) => {

@@ -38,12 +38,54 @@ export class ArmState {
   skus: WireResourceSku[] = [];
   /** Usages per location (lower-case ARM location name). */
   readonly usages = new Map<string, WireUsage[]>();
+  /** VMs by vmKey(resourceGroup, name). */
+  readonly vms = new Map<string, WireVm>();
+  /** Long-running operations by name. */
+  readonly operations = new Map<string, WireOperation>();
 
   constructor(subscriptionId: string) {
     this.subscriptionId = subscriptionId;
   }
 
+  /** The VMs of a resource group (every group when absent). */
+  vmsIn(resourceGroup?: string): WireVm[] {
+    const prefix = resourceGroup === undefined ? "" : `${resourceGroup.toLowerCase()}/`;
+    return [...this.vms.entries()].filter(([k]) => k.startsWith(prefix)).map(([, vm]) => vm);
+  }
+
   setUsages(location: string, usages: WireUsage[]): void {
     this.usages.set(location.toLowerCase(), usages);
   }
+}
+
+/** A VM as ARM stores it: the PUT body plus ARM's own fields, in ARM's wire shape (properties nested). */
+export interface WireVm {
+  id: string;
+  name: string;
+  type: "Microsoft.Compute/virtualMachines";
+  location: string;
+  tags?: Record<string, string>;
+  zones?: string[];
+  properties: Record<string, unknown> & { provisioningState: string; timeCreated: string; vmId: string };
+}
+
+/** A long-running operation, as its Azure-AsyncOperation URL reports it. */
+export interface WireOperation {
+  name: string;
+  kind: "create" | "delete";
+  /** Resource group and VM name of the VM it works on. */
+  resourceGroup: string;
+  vmName: string;
+  /** Status polls still to answer InProgress. */
+  pollsLeft: number;
+  status: "InProgress" | "Succeeded" | "Failed";
+  /** Set when the operation is scripted to fail (e.g. AllocationFailed). */
+  error?: { code: string; message: string };
+  startTime: string;
+  endTime?: string;
+}
+
+/** The key of a VM in ArmState.vms: ARM names are case-insensitive. */
+export function vmKey(resourceGroup: string, vmName: string): string {
+  return `${resourceGroup.toLowerCase()}/${vmName.toLowerCase()}`;
 }

@@ -5,6 +5,14 @@ export interface Fault {
   /** Route operation such as "resourceSkus.list"; undefined matches every operation. */
   operation?: string;
   times: number;
+  /** Narrows the fault to some requests of the operation (say, one VM size); all when absent. */
+  matches?(request: StandinRequest): boolean;
+  /**
+   * "request" (default): the fault is the HTTP answer. "operation": the request is accepted and
+   * the long-running operation it starts ends Failed with the error of `respond`'s body, as ARM
+   * reports an allocation failure found after the create began.
+   */
+  phase?: "request" | "operation";
   respond(request: StandinRequest): StandinResponse;
 }
 
@@ -19,8 +27,18 @@ export class FaultInjector {
   }
 
   /** Consumes one use of the first matching fault and returns its response. */
-  take(operation: string, request: StandinRequest): StandinResponse | undefined {
-    const entry = this.queue.find((e) => e.remaining > 0 && (e.fault.operation ?? operation) === operation);
+  take(
+    operation: string,
+    request: StandinRequest,
+    phase: "request" | "operation" = "request",
+  ): StandinResponse | undefined {
+    const entry = this.queue.find(
+      (e) =>
+        e.remaining > 0 &&
+        (e.fault.phase ?? "request") === phase &&
+        (e.fault.operation ?? operation) === operation &&
+        (e.fault.matches?.(request) ?? true),
+    );
     if (!entry) return undefined;
     entry.remaining--;
     return entry.fault.respond(request);

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { isUserError } from "../../../lib/errors.ts";
+import { azureSettingsFrom, parseImage } from "./config.ts";
+
+const subnet =
+  "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/nodes";
+const env = {
+  AZURE_SUBSCRIPTION_ID: "sub",
+  AZURE_RESOURCE_GROUP: "rg",
+  AZURE_LOCATION: "EastUS",
+  AZURE_SUBNET_ID: subnet,
+};
+
+describe("azure settings from flags and environment", () => {
+  it("takes flags over the environment and defaults the image", () => {
+    const s = azureSettingsFrom({ "azure-resource-group": "flag-rg", "leader-elect": true }, env);
+    expect(s).toMatchObject({
+      subscriptionId: "sub",
+      resourceGroup: "flag-rg",
+      location: "eastus",
+      subnetId: subnet,
+    });
+    expect(s.image).toEqual({
+      publisher: "Canonical",
+      offer: "ubuntu-24_04-lts",
+      sku: "server",
+      version: "latest",
+    });
+  });
+
+  it("names the missing flag and its variable in one sentence", () => {
+    const e = (() => {
+      try {
+        azureSettingsFrom({}, { ...env, AZURE_RESOURCE_GROUP: undefined });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toSatisfy(isUserError);
+    expect((e as Error).message).toBe(
+      "--cloud azure needs --azure-resource-group (or the AZURE_RESOURCE_GROUP environment variable).",
+    );
+    expect(() => azureSettingsFrom({ "azure-location": "east us" }, env)).toThrow(/Azure region name/);
+    expect(() => azureSettingsFrom({ "azure-subnet-id": "nodes" }, env)).toThrow(/subnet's ARM id/);
+  });
+
+  it("parses marketplace URNs and image ids", () => {
+    expect(parseImage("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/aks")).toEqual({
+      id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/aks",
+    });
+    expect(() => parseImage("Canonical:ubuntu")).toThrow(/publisher:offer:sku:version/);
+  });
+});

@@ -1,0 +1,116 @@
+import { ComputeManagementClient, type ImageReference } from "@azure/arm-compute";
+import type { Clock } from "../../../lib/clock.ts";
+import { UserError } from "../../../lib/errors.ts";
+import type { Logger } from "../../../lib/log.ts";
+import { AzureCloudProvider } from "./cloudprovider.ts";
+
+// Settings of the Azure backend as the operator's flags and environment give them, and the one
+// place that turns them into an SDK client.
+
+type TokenCredential = ConstructorParameters<typeof ComputeManagementClient>[0];
+
+export interface AzureSettings {
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  /** ARM id of the node subnet the VMs' NICs join. */
+  subnetId: string;
+  image: ImageReference;
+  /** Default: DefaultAzureCredential (environment, workload identity, managed identity, az login). */
+  credential?: TokenCredential;
+  /** ARM endpoint; default the public cloud's. Tests point it at the stand-in. */
+  endpoint?: string;
+  /** Extra PEM CA to trust (the stand-in's certificate). */
+  ca?: string;
+  pollIntervalMs?: number;
+  /** SDK retry tuning; the pipeline's own 429/5xx policies do the retrying. */
+  retryOptions?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+}
+
+/** Ubuntu 24.04 from Canonical: a plain default; production clusters pass their AKS node image. */
+export const defaultImage = "Canonical:ubuntu-24_04-lts:server:latest";
+
+/** The flags of `kaito controller --cloud azure`, and the environment variables that stand in for them. */
+export const azureFlags = {
+  subscriptionId: { flag: "azure-subscription-id", env: "AZURE_SUBSCRIPTION_ID" },
+  resourceGroup: { flag: "azure-resource-group", env: "AZURE_RESOURCE_GROUP" },
+  location: { flag: "azure-location", env: "AZURE_LOCATION" },
+  subnetId: { flag: "azure-subnet-id", env: "AZURE_SUBNET_ID" },
+  image: { flag: "azure-image", env: "AZURE_NODE_IMAGE" },
+} as const;
+
+/**
+ * Reads the settings from flag values (by flag name) with the environment as fallback. Throws a
+ * one-sentence UserError naming the flag and variable of the first missing or malformed value.
+ */
+export function azureSettingsFrom(
+  values: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+): AzureSettings {
+  const read = (key: keyof typeof azureFlags, required: boolean): string | undefined => {
+    const { flag, env: name } = azureFlags[key];
+    const given = values[flag];
+    const value = (typeof given === "string" ? given : (env[name] ?? "")).trim();
+    if (!value && required)
+      throw new UserError(`--cloud azure needs --${flag} (or the ${name} environment variable).`);
+    return value || undefined;
+  };
+  const subscriptionId = read("subscriptionId", true)!;
+  const resourceGroup = read("resourceGroup", true)!;
+  const location = read("location", true)!.toLowerCase();
+  const subnetId = read("subnetId", true)!;
+  if (!/^[a-z0-9]+$/.test(location))
+    throw new UserError(`--azure-location must be an Azure region name such as eastus, got "${location}".`);
+  if (
+    !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i.test(
+      subnetId,
+    )
+  )
+    throw new UserError(
+      `--azure-subnet-id must be a subnet's ARM id (/subscriptions/.../subnets/NAME), got "${subnetId}".`,
+    );
+  return {
+    subscriptionId,
+    resourceGroup,
+    location,
+    subnetId,
+    image: parseImage(read("image", false) ?? defaultImage),
+  };
+}
+
+/** An image as publisher:offer:sku:version (a marketplace URN) or an ARM id (gallery or managed image). */
+export function parseImage(text: string): ImageReference {
+  if (text.startsWith("/")) return { id: text };
+  const parts = text.split(":");
+  if (parts.length !== 4 || parts.some((p) => !p))
+    throw new UserError(
+      `--azure-image must be publisher:offer:sku:version or an image's ARM id, got "${text}".`,
+    );
+  const [publisher, offer, sku, version] = parts as [string, string, string, string];
+  return { publisher, offer, sku, version };
+}
+
+/** The backend for these settings, with its own SDK client. */
+export async function createAzureCloud(
+  s: AzureSettings,
+  o: { clock: Clock; log: Logger },
+): Promise<AzureCloudProvider> {
+  // Loaded only for --cloud azure: the identity chain is large and the local cloud never needs it.
+  const credential = s.credential ?? new (await import("@azure/identity")).DefaultAzureCredential();
+  const client = new ComputeManagementClient(credential, s.subscriptionId, {
+    ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+    ...(s.ca ? { tlsOptions: { ca: s.ca } } : {}),
+    ...(s.retryOptions ? { retryOptions: s.retryOptions } : {}),
+  });
+  return new AzureCloudProvider({
+    client,
+    subscriptionId: s.subscriptionId,
+    resourceGroup: s.resourceGroup,
+    location: s.location,
+    image: s.image,
+    subnetId: s.subnetId,
+    ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}),
+    clock: o.clock,
+    log: o.log,
+  });
+}

@@ -1,0 +1,12 @@
+export { AzureCloudProvider, type AzureCloudOptions } from "./cloudprovider.ts";
+export { createFailure, readArmFailure, type ArmFailure } from "./errors.ts";
+export { instanceFromVm, machineTag } from "./instance.ts";
+export { armZoneOf, parseProviderId, providerIdFor, vmNameFor, vmResourceId, zoneLabelOf } from "./names.ts";
+export {
+  azureFlags,
+  azureSettingsFrom,
+  createAzureCloud,
+  defaultImage,
+  parseImage,
+  type AzureSettings,
+} from "./config.ts";

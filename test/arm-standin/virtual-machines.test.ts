@@ -1,0 +1,68 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { standinComputeClient } from "./client.ts";
+import { startArmStandin, type ArmStandin } from "./server.ts";
+import type { WireVm } from "./state.ts";
+
+// The VM routes and their long-running operations, seen through the real SDK and the request log.
+
+let standin: ArmStandin;
+const created: string[] = [];
+const deleted: string[] = [];
+
+beforeEach(async () => {
+  created.length = 0;
+  deleted.length = 0;
+  standin = await startArmStandin({
+    lroPolls: 2,
+    hooks: {
+      onVmCreated: (vm: WireVm) => void created.push(vm.name),
+      onVmDeleted: (vm: WireVm) => void deleted.push(vm.name),
+    },
+  });
+});
+afterEach(async () => {
+  await standin.close();
+});
+
+const vm = {
+  location: "eastus",
+  tags: { "kaito.sh/machine": "m" },
+  hardwareProfile: { vmSize: "Standard_NC6s_v3" },
+};
+
+describe("the stand-in's virtual machines", () => {
+  it("answers a create 201 + Azure-AsyncOperation and finishes it after the polls, once", async () => {
+    const client = standinComputeClient(standin);
+    const poller = await client.virtualMachines.beginCreateOrUpdate("rg", "vm-1", vm, {
+      updateIntervalInMs: 5,
+    });
+    expect(standin.requests.at(-1)).toMatchObject({
+      operation: "virtualMachines.createOrUpdate",
+      status: 201,
+    });
+    expect((await client.virtualMachines.get("rg", "vm-1")).provisioningState).toBe("Creating");
+    // A second PUT while creating joins the running operation.
+    const again = await client.virtualMachines.createOrUpdate("rg", "vm-1", vm, { updateIntervalInMs: 5 });
+    await poller.pollUntilDone();
+    expect(again.provisioningState).toBe("Succeeded");
+    expect(standin.state.operations.size).toBe(1);
+    await standin.hooks.settled();
+    expect(created).toEqual(["vm-1"]);
+  });
+
+  it("deletes with 202 and an operation, answers 204 for a missing VM, and 404s a GET", async () => {
+    const client = standinComputeClient(standin);
+    await client.virtualMachines.createOrUpdate("rg", "vm-2", vm, { updateIntervalInMs: 5 });
+    await client.virtualMachines.delete("rg", "vm-2", { updateIntervalInMs: 5 });
+    await client.virtualMachines.delete("rg", "vm-2", { updateIntervalInMs: 5 });
+    expect(
+      standin.requests.filter((r) => r.operation === "virtualMachines.delete").map((r) => r.status),
+    ).toEqual([202, 204]);
+    await expect(client.virtualMachines.get("rg", "vm-2")).rejects.toMatchObject({
+      statusCode: 404,
+      code: "ResourceNotFound",
+    });
+    await standin.hooks.settled();
+    expect(deleted).toEqual(["vm-2"]);
+  });
+});
