@@ -18,7 +18,15 @@ export interface RunningOperator {
 /** Runs the whole operator in this process against the test cluster, on free loopback ports. */
 export async function startOperator(
   kubeconfig: string,
-  o: { components?: OperatorComponent[]; bootDelayMs?: number; logLevel?: LogLevel } = {},
+  o: {
+    components?: OperatorComponent[];
+    bootDelayMs?: number;
+    logLevel?: LogLevel;
+    /** Receives every log line (JSON) instead of stderr: tests read what the operator logged. */
+    log?: (line: string) => void;
+    /** Elects a leader through a Lease in this namespace, as the deployed replicas do. */
+    leaderElectionNamespace?: string;
+  } = {},
 ): Promise<RunningOperator> {
   const client = new KubeClient(loadKubeConfig({ kubeconfig }));
   const abort = new AbortController();
@@ -37,7 +45,9 @@ export async function startOperator(
       },
       log: jsonLogger({
         level: o.logLevel ?? (process.env.KAITO_TEST_LOG as LogLevel | undefined) ?? "error",
+        write: o.log,
       }),
+      leaderElection: o.leaderElectionNamespace ? { namespace: o.leaderElectionNamespace } : undefined,
       localBootDelayMs: o.bootDelayMs ?? 500,
       onManager: (m) => (manager = m),
       onLocalCloud: (c) => (cloud = c),

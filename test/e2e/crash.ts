@@ -1,0 +1,380 @@
+// The crash drill shared by test/e2e/crash.test.ts (2 rounds inside `npm test`) and
+// test/e2e/crash-run.ts (`npm run test:crash`, 10 rounds on a cluster of its own).
+//
+// Each round applies N Workspaces (named SKU and planner-chosen, some with two nodes), SIGKILLs
+// the manager process at a seeded random moment while they provision, starts a new one, waits
+// until every Workspace is ready and counts what a crash could leave wrong: Machines per
+// Workspace against status.placement.newNodes, nodes per Machine, local-cloud instances without
+// a Machine, duplicate Machines. Then it deletes the round's Workspaces, kills the manager again
+// while the finalizers run, and checks that the next one leaves nothing of them behind.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { KubeClient, type KubeObject } from "../../kube/client.ts";
+import { loadKubeConfig } from "../../kube/config.ts";
+import { resources } from "../../kube/resources.ts";
+import { seededRandom } from "../../lib/random.ts";
+import { ManagedProcess } from "../../localcluster/processes.ts";
+import { freePort } from "../../localcluster/ports.ts";
+import { localInstanceLabel, machineNameLabel } from "../../provisioner/cloud/local/node.ts";
+import type { Machine, Workspace } from "../../crds/index.ts";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+
+export interface CrashOptions {
+  kubeconfigPath: string;
+  namespace: string;
+  rounds: number;
+  workspaces: number;
+  seed: number;
+  /** Where each manager process writes its log. */
+  logDir: string;
+  /** Kill moments are drawn from [minKillMs, maxKillMs) after the round's Workspaces are applied. */
+  minKillMs?: number;
+  maxKillMs?: number;
+  /** The second kill of a round falls in [0, maxDeleteKillMs) after the Workspaces' deletion. */
+  maxDeleteKillMs?: number;
+  bootDelaySeconds?: number;
+  /** Run the manager with --leader-elect (the Lease in `namespace`), as deploy/ does. */
+  leaderElect?: boolean;
+  /** Per round: how long every Workspace may take to be ready after the restart. */
+  readyTimeoutMs?: number;
+  /**
+   * How long to wait for garbage collection when instances without a Machine are found (the
+   * collector sweeps every 2 min and spares instances younger than 1 min).
+   */
+  garbageCollectionWaitMs?: number;
+  print?: (line: string) => void;
+}
+
+export interface RoundCounts {
+  round: number;
+  killedAfterMs: number;
+  /** Seen just before the kill: how far provisioning had come. */
+  atKill: { machines: number; nodes: number; ready: number };
+  ready: number;
+  workspaces: number;
+  machines: number;
+  /** Sum over the round's Workspaces of status.placement.newNodes. */
+  expectedMachines: number;
+  /** Workspaces whose Machine count differs from status.placement.newNodes. */
+  workspacesWithWrongMachineCount: number;
+  /** Machines beyond placement.newNodes, plus Machines sharing a providerID. */
+  duplicateMachines: number;
+  /** Machines that do not have exactly one Node with their providerID. */
+  machinesWithoutExactlyOneNode: number;
+  /** Local-cloud instances (kwok Nodes) whose Machine does not exist, after garbage collection. */
+  instancesWithoutMachine: number;
+  /** The same, before waiting for garbage collection. */
+  instancesWithoutMachineBeforeGc: number;
+  /** Machines whose Workspace does not exist. */
+  machinesWithoutWorkspace: number;
+  /** Seconds from the restart until every Workspace was ready. */
+  readySeconds: number;
+  /** The second kill, while the round's Workspaces were being deleted, and what was left then. */
+  deleteKill: { killedAfterMs: number; workspaces: number; machines: number };
+  /** After the deletion finished under the restarted manager: Workspaces, Machines, nodes left. */
+  leftAfterDelete: number;
+  /** Local-cloud instances without a Machine once the deletion finished. */
+  instancesWithoutMachineAfterDelete: number;
+}
+
+type Ws = Workspace & KubeObject;
+type M = Machine & KubeObject;
+type NodeObj = KubeObject & { spec?: { providerID?: string } };
+
+const isReady = (w: Ws) =>
+  w.status?.conditions?.some((c) => c.type === "WorkspaceReady" && c.status === "True") ?? false;
+
+async function until(what: () => string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (await check().catch(() => false)) return (performance.now() - started) / 1000;
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** One manager process, as the Deployment runs it: `node cli/main.ts controller`. */
+async function startManager(o: CrashOptions, index: number): Promise<ManagedProcess> {
+  const [metrics, health] = [await freePort(), await freePort()];
+  const args = [
+    path.join(repo, "cli/main.ts"),
+    "controller",
+    "--kubeconfig",
+    o.kubeconfigPath,
+    "--cloud",
+    "local",
+    `--metrics-bind-address=127.0.0.1:${metrics}`,
+    `--health-probe-bind-address=127.0.0.1:${health}`,
+    "--planner-bind-address=127.0.0.1:0",
+    "--extender-bind-address=127.0.0.1:0",
+    `--boot-delay=${o.bootDelaySeconds ?? 1}`,
+    "--log-level=info",
+  ];
+  if (o.leaderElect ?? true) args.push("--leader-elect", `--leader-election-namespace=${o.namespace}`);
+  mkdirSync(o.logDir, { recursive: true });
+  return new ManagedProcess({
+    name: `kaito-manager-${index}`,
+    command: path.join(repo, "node_modules/.bin/node"),
+    args,
+    logFile: path.join(o.logDir, `manager-${index}.log`),
+  });
+}
+
+function workspace(namespace: string, round: number, i: number): Ws {
+  const named = i % 2 === 0;
+  const name = `r${round}-ws-${i}`;
+  return {
+    apiVersion: "kaito.sh/v1alpha1",
+    kind: "Workspace",
+    metadata: { name, namespace },
+    resource: {
+      ...(named ? { instanceType: "Standard_NC6s_v3" } : {}),
+      // Every fifth one wants two nodes, so a Machine too many or too few is visible per workspace.
+      ...(i % 5 === 0 ? { count: 2 } : {}),
+      labelSelector: { matchLabels: { apps: name } },
+    },
+    inference: { preset: { name: "phi-3-mini-4k-instruct" } },
+  };
+}
+
+interface Snapshot {
+  workspaces: Ws[];
+  machines: M[];
+  nodes: NodeObj[];
+}
+
+async function snapshot(client: KubeClient, namespace: string, round: number): Promise<Snapshot> {
+  const prefix = `r${round}-`;
+  const workspaces = (await client.list<Ws>(resources.workspaces, { namespace })).items.filter((w) =>
+    w.metadata!.name!.startsWith(prefix),
+  );
+  const machines = (await client.list<M>(resources.machines)).items.filter(
+    (m) =>
+      m.metadata?.labels?.["kaito.sh/workspacenamespace"] === namespace &&
+      m.metadata.labels["kaito.sh/workspace"]?.startsWith(prefix),
+  );
+  const nodes = (await client.list<NodeObj>(resources.nodes, { labelSelector: `${localInstanceLabel}=true` }))
+    .items;
+  return { workspaces, machines, nodes };
+}
+
+/** Instances of the local cloud (every one in the cluster) whose Machine does not exist. */
+async function instancesWithoutMachine(client: KubeClient): Promise<string[]> {
+  const machines = new Set((await client.list<M>(resources.machines)).items.map((m) => m.metadata!.name!));
+  const nodes = (await client.list<NodeObj>(resources.nodes, { labelSelector: `${localInstanceLabel}=true` }))
+    .items;
+  return nodes
+    .filter((n) => !machines.has(n.metadata?.labels?.[machineNameLabel] ?? n.metadata!.name!))
+    .map((n) => n.metadata!.name!);
+}
+
+function count(round: number, killedAfterMs: number, atKill: RoundCounts["atKill"], s: Snapshot) {
+  const byWorkspace = new Map<string, M[]>();
+  for (const m of s.machines) {
+    const ws = m.metadata!.labels!["kaito.sh/workspace"]!;
+    byWorkspace.set(ws, [...(byWorkspace.get(ws) ?? []), m]);
+  }
+  let expectedMachines = 0;
+  let wrong = 0;
+  let duplicates = 0;
+  for (const w of s.workspaces) {
+    const want = w.status?.placement?.newNodes ?? 0;
+    const have = byWorkspace.get(w.metadata!.name!)?.length ?? 0;
+    expectedMachines += want;
+    if (have !== want) wrong++;
+    duplicates += Math.max(0, have - want);
+  }
+  const providerIDs = new Map<string, number>();
+  for (const m of s.machines) {
+    const id = m.status?.providerID;
+    if (id) providerIDs.set(id, (providerIDs.get(id) ?? 0) + 1);
+  }
+  for (const n of providerIDs.values()) duplicates += n - 1;
+  const nodesByProviderID = new Map<string, number>();
+  for (const n of s.nodes) {
+    const id = n.spec?.providerID;
+    if (id) nodesByProviderID.set(id, (nodesByProviderID.get(id) ?? 0) + 1);
+  }
+  const machinesWithoutExactlyOneNode = s.machines.filter(
+    (m) => nodesByProviderID.get(m.status?.providerID ?? "") !== 1,
+  ).length;
+  const names = new Set(s.workspaces.map((w) => w.metadata!.name!));
+  const machinesWithoutWorkspace = s.machines.filter(
+    (m) => !names.has(m.metadata!.labels!["kaito.sh/workspace"]!),
+  ).length;
+  return {
+    round,
+    killedAfterMs,
+    atKill,
+    ready: s.workspaces.filter(isReady).length,
+    workspaces: s.workspaces.length,
+    machines: s.machines.length,
+    expectedMachines,
+    workspacesWithWrongMachineCount: wrong,
+    duplicateMachines: duplicates,
+    machinesWithoutExactlyOneNode,
+    machinesWithoutWorkspace,
+  };
+}
+
+export function formatRound(c: RoundCounts): string {
+  return (
+    `round ${c.round}: killed ${c.killedAfterMs} ms after apply ` +
+    `(then ${c.atKill.machines} Machines, ${c.atKill.nodes} nodes, ${c.atKill.ready} ready); ` +
+    `after restart ${c.ready}/${c.workspaces} ready in ${c.readySeconds.toFixed(1)} s, ` +
+    `Machines ${c.machines} (placement says ${c.expectedMachines}), ` +
+    `workspaces with a wrong Machine count ${c.workspacesWithWrongMachineCount}, ` +
+    `duplicate Machines ${c.duplicateMachines}, Machines without exactly one node ${c.machinesWithoutExactlyOneNode}, ` +
+    `Machines without a Workspace ${c.machinesWithoutWorkspace}, ` +
+    `instances without a Machine ${c.instancesWithoutMachineBeforeGc} before GC / ${c.instancesWithoutMachine} after, ` +
+    `killed again ${c.deleteKill.killedAfterMs} ms into their deletion ` +
+    `(then ${c.deleteKill.workspaces} Workspaces, ${c.deleteKill.machines} Machines left); ` +
+    `after restart left ${c.leftAfterDelete}, instances without a Machine ${c.instancesWithoutMachineAfterDelete}`
+  );
+}
+
+/** The counts that must all be zero (and every workspace ready) for a round to pass. */
+export function roundProblems(c: RoundCounts): string[] {
+  const problems: string[] = [];
+  if (c.ready !== c.workspaces) problems.push(`${c.workspaces - c.ready} workspaces not ready`);
+  for (const k of [
+    "workspacesWithWrongMachineCount",
+    "duplicateMachines",
+    "machinesWithoutExactlyOneNode",
+    "machinesWithoutWorkspace",
+    "instancesWithoutMachine",
+    "leftAfterDelete",
+    "instancesWithoutMachineAfterDelete",
+  ] as const)
+    if (c[k] !== 0) problems.push(`${k} = ${c[k]}`);
+  return problems;
+}
+
+export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
+  const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const random = seededRandom(o.seed);
+  const minKill = o.minKillMs ?? 50;
+  const maxKill = o.maxKillMs ?? 5_000;
+  const client = new KubeClient(loadKubeConfig({ kubeconfig: o.kubeconfigPath }));
+  const results: RoundCounts[] = [];
+  let started = 0;
+  const leaderElect = o.leaderElect ?? true;
+  /** The holder of the Lease at the last kill: the next manager must take over from it. */
+  let deposed: string | undefined;
+  const holder = async () =>
+    (
+      await client
+        .get<KubeObject & { spec?: { holderIdentity?: string } }>(
+          resources.leases,
+          "kaito-ts-manager",
+          o.namespace,
+        )
+        .catch(() => undefined)
+    )?.spec?.holderIdentity;
+  const awaitNewLeader = () =>
+    until(
+      () => `a new manager to take the Lease over from ${deposed}`,
+      async () => {
+        const h = await holder();
+        return h !== undefined && h !== "" && h !== deposed;
+      },
+      60_000,
+    );
+  const killManager = async () => {
+    if (leaderElect) deposed = await holder();
+    // SIGKILL to the manager's own process group (ManagedProcess started it), nothing else.
+    manager.kill("SIGKILL");
+    await manager.stop(1_000);
+  };
+  /** Orphans are the garbage collector's job: give it its interval plus grace period to act. */
+  const collected = async (found: string[]): Promise<string[]> => {
+    let orphans = found;
+    if (orphans.length === 0) return orphans;
+    print(`instances without a Machine: ${orphans.join(", ")}; waiting for garbage collection`);
+    await until(
+      () => `garbage collection of ${orphans.join(", ")}`,
+      async () => (orphans = await instancesWithoutMachine(client)).length === 0,
+      o.garbageCollectionWaitMs ?? 4 * 60_000,
+    ).catch(() => undefined);
+    return orphans;
+  };
+  let manager = await startManager(o, started++);
+  try {
+    for (let round = 1; round <= o.rounds; round++) {
+      // A restarted manager waits out the dead one's Lease (15 s) before it leads: kill it only
+      // once it leads, or the kill would find it idle.
+      if (leaderElect) await awaitNewLeader();
+      const all = Array.from({ length: o.workspaces }, (_, i) => workspace(o.namespace, round, i));
+      await Promise.all(all.map((w) => client.create(resources.workspaces, w)));
+      const killedAfterMs = Math.round(minKill + random() * (maxKill - minKill));
+      await new Promise((r) => setTimeout(r, killedAfterMs));
+      const before = await snapshot(client, o.namespace, round);
+      await killManager();
+      const atKill = {
+        machines: before.machines.length,
+        nodes: before.nodes.length,
+        ready: before.workspaces.filter(isReady).length,
+      };
+      manager = await startManager(o, started++);
+      let last: Snapshot | undefined;
+      const readySeconds = await until(
+        () =>
+          `round ${round}: every workspace to be ready after the restart (${last?.workspaces.filter(isReady).length ?? 0}/${o.workspaces}; manager log ${manager.logFile}:\n${manager.logTail()})`,
+        async () => {
+          if (!manager.running) throw new Error(`the manager exited:\n${manager.logTail()}`);
+          last = await snapshot(client, o.namespace, round);
+          return last.workspaces.filter(isReady).length === o.workspaces;
+        },
+        o.readyTimeoutMs ?? 5 * 60_000,
+      );
+      const counted = count(round, killedAfterMs, atKill, await snapshot(client, o.namespace, round));
+      const orphansBefore = await instancesWithoutMachine(client);
+      const orphans = await collected(orphansBefore);
+
+      // Delete the round's Workspaces and kill the manager again while the finalizers run
+      // (Machines terminating, nodes being deleted), then check that a new one finishes the job.
+      await Promise.all(all.map((w) => client.delete(resources.workspaces, w.metadata!.name!, o.namespace)));
+      const killedInDeleteAfterMs = Math.round(random() * (o.maxDeleteKillMs ?? 1_500));
+      await new Promise((r) => setTimeout(r, killedInDeleteAfterMs));
+      const deleting = await snapshot(client, o.namespace, round);
+      await killManager();
+      manager = await startManager(o, started++);
+      let left = 0;
+      await until(
+        () => `round ${round}: the workspaces, their Machines and nodes to be gone (${left} left)`,
+        async () => {
+          if (!manager.running) throw new Error(`the manager exited:\n${manager.logTail()}`);
+          const s = await snapshot(client, o.namespace, round);
+          const mine = s.nodes.filter((n) =>
+            (n.metadata?.labels?.[machineNameLabel] ?? "").startsWith(`r${round}-`),
+          );
+          left = s.workspaces.length + s.machines.length + mine.length;
+          return left === 0;
+        },
+        2 * 60_000,
+      ).catch(() => undefined);
+      const orphansAfterDelete = await collected(await instancesWithoutMachine(client));
+
+      const result: RoundCounts = {
+        ...counted,
+        readySeconds,
+        instancesWithoutMachineBeforeGc: orphansBefore.length,
+        instancesWithoutMachine: orphans.length,
+        leftAfterDelete: left,
+        deleteKill: {
+          killedAfterMs: killedInDeleteAfterMs,
+          workspaces: deleting.workspaces.length,
+          machines: deleting.machines.length,
+        },
+        instancesWithoutMachineAfterDelete: orphansAfterDelete.length,
+      };
+      results.push(result);
+      print(formatRound(result));
+    }
+  } finally {
+    await manager.stop(10_000);
+    client.close();
+  }
+  return results;
+}

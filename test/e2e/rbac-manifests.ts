@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { parseAllDocuments } from "yaml";
+import type { KubeClient, KubeObject } from "../../kube/client.ts";
+import { resources, type Resource } from "../../kube/resources.ts";
+import { kubeconfigYaml } from "../../localcluster/credentials.ts";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+const rbac = (plural: string, kind: string, namespaced: boolean): Resource => ({
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  plural,
+  kind,
+  namespaced,
+});
+const byKind: Record<string, Resource> = {
+  Namespace: resources.namespaces,
+  ServiceAccount: resources.serviceAccounts,
+  ClusterRole: rbac("clusterroles", "ClusterRole", false),
+  ClusterRoleBinding: rbac("clusterrolebindings", "ClusterRoleBinding", false),
+  Role: rbac("roles", "Role", true),
+  RoleBinding: rbac("rolebindings", "RoleBinding", true),
+};
+
+/** The manager's identity and rights as deploy/ ships them: what the RBAC e2e test applies. */
+export const managerRbacFiles = [
+  "deploy/manager/namespace.yaml",
+  "deploy/manager/serviceaccount.yaml",
+  "deploy/manager/rbac.yaml",
+  "deploy/scheduler/rbac.yaml",
+];
+
+export const managerNamespace = "kaito-system";
+export const managerServiceAccount = "kaito-manager";
+
+export function readManifests(files: readonly string[]): KubeObject[] {
+  return files.flatMap((f) =>
+    parseAllDocuments(readFileSync(path.join(repo, f), "utf8")).map((d) => d.toJS() as KubeObject),
+  );
+}
+
+export function resourceOf(obj: KubeObject): Resource {
+  const r = byKind[obj.kind ?? ""];
+  if (!r) throw new Error(`no resource known for kind ${obj.kind}`);
+  return r;
+}
+
+/** Server-side applies each object, as `kubectl apply --server-side` would: reruns are no-ops. */
+export async function applyAll(client: KubeClient, objects: readonly KubeObject[]): Promise<void> {
+  for (const obj of objects)
+    await client.patch(resourceOf(obj), obj.metadata!.name!, obj.metadata?.namespace, obj, "apply", {
+      fieldManager: "kaito-e2e",
+      force: true,
+    });
+}
+
+/**
+ * A kubeconfig for the ServiceAccount: a short-lived token from the TokenRequest API, with the
+ * admin kubeconfig's server and CA, so only the identity differs.
+ */
+export async function serviceAccountKubeconfig(
+  admin: KubeClient,
+  adminKubeconfigPath: string,
+): Promise<string> {
+  const answer = await admin.request<{ status: { token: string } }>(
+    "POST",
+    `/api/v1/namespaces/${managerNamespace}/serviceaccounts/${managerServiceAccount}/token`,
+    {
+      body: {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { expirationSeconds: 3600 },
+      },
+    },
+  );
+  const kc = new KubeConfig();
+  kc.loadFromFile(adminKubeconfigPath);
+  const cluster = kc.getCurrentCluster()!;
+  const caPem = cluster.caData
+    ? Buffer.from(cluster.caData, "base64").toString("utf8")
+    : readFileSync(cluster.caFile!, "utf8");
+  return kubeconfigYaml({
+    server: cluster.server,
+    caPem,
+    token: answer.status.token,
+    user: managerServiceAccount,
+  });
+}
