@@ -48,12 +48,7 @@ describe("simulatePolicy", () => {
 
   it.each(POLICY_NAMES)("%s never allocates more GPUs than exist", async (name) => {
     const s = smallScenario({ sampleEvery: "1m" });
-    const r = await simulatePolicy(
-      s,
-      generateArrivals(s, seededRandom(s.seed)),
-      policy(name),
-      seededRandom(1),
-    );
+    const r = await simulatePolicy(s, generateArrivals(s, seededRandom(s.seed)), policy(name), 1);
     expect(r.samples.length).toBeGreaterThan(2000);
     for (const sample of r.samples) {
       expect(sample.allocatedGpus).toBeGreaterThanOrEqual(0);
@@ -72,12 +67,7 @@ describe("simulatePolicy", () => {
       lifetime: { distribution: "uniform", min: "1h", max: "4h" },
       idleTimeout: "30m",
     });
-    const r = await simulatePolicy(
-      s,
-      generateArrivals(s, seededRandom(s.seed)),
-      policy(name),
-      seededRandom(2),
-    );
+    const r = await simulatePolicy(s, generateArrivals(s, seededRandom(s.seed)), policy(name), 2);
     const peak = Math.max(...r.samples.map((x) => x.allocatedGpus));
     expect(peak).toBeGreaterThan(0);
     const end = r.samples[r.samples.length - 1]!;
@@ -95,12 +85,7 @@ describe("simulatePolicy", () => {
       quota,
       arrivals: { rate: 6 },
     });
-    const r = await simulatePolicy(
-      s,
-      generateArrivals(s, seededRandom(s.seed)),
-      policy(name),
-      seededRandom(3),
-    );
+    const r = await simulatePolicy(s, generateArrivals(s, seededRandom(s.seed)), policy(name), 3);
     for (const [family, limit] of Object.entries(quota)) {
       expect(r.peakQuotaUse[family] ?? 0).toBeLessThanOrEqual(limit);
     }
@@ -117,13 +102,88 @@ describe("simulatePolicy", () => {
       labelGroups: [{ name: "z2", labels: { team: "a" }, zone: "2" }],
       zones: { Standard_NC4as_T4_v3: ["1"], Standard_NC8as_T4_v3: ["1"], Standard_NC16as_T4_v3: ["1"] },
     });
-    const r = await simulatePolicy(
-      s,
-      generateArrivals(s, seededRandom(s.seed)),
-      policy("ffd"),
-      seededRandom(4),
-    );
+    const r = await simulatePolicy(s, generateArrivals(s, seededRandom(s.seed)), policy("ffd"), 4);
     expect(Object.keys(r.costBySku).some((k) => k.includes("T4"))).toBe(false);
     expect(r.unplaced).toBe(0);
   });
+
+  it("runs workspaces on their named instance type only under dedicated, KAITO's policy", async () => {
+    const s = smallScenario({
+      models: { "phi-3-mini-4k-instruct": { weight: 1, instanceType: "Standard_NC24ads_A100_v4" } },
+    });
+    const arrivals = generateArrivals(s, seededRandom(s.seed));
+    const dedicated = await simulatePolicy(s, arrivals, policy("dedicated"), 5);
+    expect(Object.keys(dedicated.costBySku)).toEqual(["Standard_NC24ads_A100_v4"]);
+    const ffd = await simulatePolicy(s, arrivals, policy("ffd"), 5);
+    expect(ffd.costBySku).not.toHaveProperty("Standard_NC24ads_A100_v4");
+    expect(ffd.totalCost).toBeLessThan(dedicated.totalCost);
+    // A failed launch of the named size is tried again on that size: KAITO has no other.
+    expect(dedicated.launchFailures).toBeGreaterThan(0);
+    expect(dedicated.unplaced).toBe(0);
+  });
+
+  it("reuses an idle node only where the plan buys the same size and labels anyway", async () => {
+    // One team, one model, workspaces one after another: each arrives while the last one's node
+    // waits out its idle timeout, so it takes that node instead of launching one.
+    const s = smallScenario({
+      duration: "1d",
+      arrivals: {
+        bursts: [
+          { at: "1m", count: 1 },
+          { at: "2h", count: 1 },
+          { at: "4h", count: 1 },
+        ],
+      },
+      lifetime: { distribution: "fixed", value: "1h30m" },
+      models: { "phi-3-mini-4k-instruct": 1 },
+      replicas: { 1: 1 },
+      labelGroups: [{ name: "a", labels: { team: "a" } }],
+      provisioning: { delay: { distribution: "fixed", value: "5m" } },
+      idleTimeout: "1h",
+    });
+    const r = await simulatePolicy(s, generateArrivals(s, seededRandom(s.seed)), policy("milp"), 6);
+    expect(r.nodesLaunched).toBe(1);
+    // The reuses were ready at once; only the first waited for its boot.
+    expect([...r.timeToReady].sort((a, b) => a - b)).toEqual([0, 0, 5 * 60_000]);
+  });
+
+  it("never offers an idle node as free: a larger idle node is left to its timeout", async () => {
+    // A 2-replica workspace leaves a 2-GPU node idle; the next needs one GPU, which a 1-GPU
+    // node serves for half the price, so that is what it gets.
+    const s = smallScenario({
+      duration: "1d",
+      arrivals: { bursts: [{ at: "1h", count: 1 }] },
+      lifetime: { distribution: "fixed", value: "1h" },
+      catalog: { skus: ["Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4"] },
+      models: { "phi-3-mini-4k-instruct": 1 },
+      replicas: { 1: 1 },
+      labelGroups: [{ name: "a", labels: { team: "a" } }],
+      provisioning: { delay: { distribution: "fixed", value: "5m" } },
+      idleTimeout: "1h",
+    });
+    const [first] = generateArrivals(s, seededRandom(s.seed));
+    const arrivals = [
+      { ...first!, id: "ws-big", at: 0, replicas: 2 },
+      { ...first!, id: "ws-small", at: 3_600_000 + 5 * 60_000, replicas: 1 },
+    ];
+    const r = await simulatePolicy(
+      s,
+      arrivals,
+      { ...policy("milp"), plan: bigNodesFirst(policy("milp")) },
+      7,
+    );
+    expect(r.nodesLaunched).toBe(2);
+    expect(Object.keys(r.costBySku).sort()).toEqual(["Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4"]);
+  });
 });
+
+/** The MILP, but with the 2-GPU size made cheaper for 2-replica plans, so that one is bought. */
+function bigNodesFirst(p: ReturnType<typeof policy>): ReturnType<typeof policy>["plan"] {
+  return (problem, clock) =>
+    p.plan(
+      problem.demands[0]!.replicas === 2
+        ? { ...problem, catalog: problem.catalog.filter((c) => c.name === "Standard_NC48ads_A100_v4") }
+        : problem,
+      clock,
+    );
+}

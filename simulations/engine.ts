@@ -1,9 +1,10 @@
 import type { Demand, ExistingNode, SkuSpec } from "../planner/packing/index.ts";
 import { EventClock } from "./event-clock.ts";
 import type { Policy, PolicyName } from "./policies.ts";
-import type { Scenario } from "./scenario.ts";
+import { MAX_NODES_PER_REPLICA, type Scenario } from "./scenario.ts";
 import { quantile } from "./stats.ts";
 import { draw, type Arrival } from "./workload.ts";
+import { seededRandom } from "../lib/random.ts";
 
 /** One point of the time series, taken every `scenario.sampleEvery`. */
 export interface Sample {
@@ -67,6 +68,8 @@ interface SimNode {
   free: number;
   ready: boolean;
   attempts: number;
+  /** Draws of its boot delays and launch failures (see launchLuck). */
+  luck: () => number;
   /** When its bill started. */
   since: number;
   /** Replica keys (workspace id + index) → GPUs they hold here. */
@@ -90,10 +93,11 @@ interface SimWorkspace {
   waiting: Map<number, number>;
   /** Replicas that have hit the quota once (counted once each). */
   quotaHit: Set<number>;
+  /** Nodes launched for it so far: keys the luck of the next one. */
+  launches: number;
 }
 
 const HOUR = 3_600_000;
-const MAX_NODES_PER_REPLICA = 8;
 const ZONE_LABEL = "topology.kubernetes.io/zone";
 
 /**
@@ -104,7 +108,7 @@ export async function simulatePolicy(
   scenario: Scenario,
   arrivals: readonly Arrival[],
   policy: Policy,
-  random: () => number,
+  seed: number,
   options: EngineOptions = {},
 ): Promise<PolicyResult> {
   const clock = new EventClock(0);
@@ -180,7 +184,14 @@ export async function simulatePolicy(
   const skuOffered = (sku: SkuSpec, zone: string | undefined) =>
     zone === undefined || (scenario.zones[sku.name] ?? [zone]).includes(zone);
 
-  const addNode = (sku: SkuSpec, labels: Record<string, string>): SimNode => {
+  // Common random numbers: a launch's boot delays and failures depend on the workspace it is for
+  // and how many launches that workspace made before, never on what other workspaces did, so
+  // the policies are compared on the same luck rather than on a shared stream that each of
+  // them consumes differently.
+  const launchLuck = (ws: SimWorkspace) =>
+    seededRandom(hashString(`${ws.arrival.id}#${ws.launches++}`) ^ seed);
+
+  const addNode = (sku: SkuSpec, labels: Record<string, string>, luck: () => number): SimNode => {
     advance();
     const node: SimNode = {
       name: `node-${++nodeSeq}`,
@@ -189,6 +200,7 @@ export async function simulatePolicy(
       free: sku.gpus,
       ready: false,
       attempts: 0,
+      luck,
       since: clock.now(),
       occupants: new Map(),
     };
@@ -219,8 +231,8 @@ export async function simulatePolicy(
   };
 
   const launch = (node: SimNode) => {
-    const delay = draw(scenario.provisioning.perSku[node.sku.name] ?? scenario.provisioning.delay, random);
-    const failed = random() < scenario.provisioning.failureRate;
+    const delay = draw(scenario.provisioning.perSku[node.sku.name] ?? scenario.provisioning.delay, node.luck);
+    const failed = node.luck() < scenario.provisioning.failureRate;
     node.cancelTimer = clock.schedule(delay, failed ? () => launchFailed(node) : () => nodeReady(node));
   };
 
@@ -307,9 +319,11 @@ export async function simulatePolicy(
     const a = ws.arrival;
     const zone = a.group.zone;
     const labels = zone === undefined ? { ...a.group.labels } : { ...a.group.labels, [ZONE_LABEL]: zone };
-    const restricted = zone !== undefined || ws.excluded.size > 0;
+    // A named size is all KAITO has: after failed launches it tries that size again.
+    const named = policy.usesNamedInstanceTypes ? a.model.instanceType : undefined;
+    const restricted = zone !== undefined || ws.excluded.size > 0 || named !== undefined;
     const skus = scenario.catalog
-      .filter((s) => skuOffered(s, zone) && !ws.excluded.has(s.name))
+      .filter((s) => skuOffered(s, zone) && (named ? s.name === named : !ws.excluded.has(s.name)))
       .map((s) => s.name);
     const demand: Demand = {
       name: a.id,
@@ -320,29 +334,64 @@ export async function simulatePolicy(
       maxNodesPerReplica: MAX_NODES_PER_REPLICA,
       ...(restricted ? { skus } : {}),
     };
+    // Only occupied nodes are offered, at no cost: they stay up for their occupants anyway. An
+    // idle node is not free (it is billed until its idle timeout removes it), so it is offered
+    // the only honest way: it stands in for a new node of its size and labels that the plan
+    // buys anyway, saving the boot but not the price.
     const existing: ExistingNode[] = [];
+    const idle: SimNode[] = [];
     for (const n of nodes.values()) {
-      if (n.free === 0 || (!policy.sharesNodes && n.occupants.size > 0)) continue;
+      if (n.occupants.size === 0) {
+        if (n.ready) idle.push(n);
+        continue;
+      }
+      if (n.free === 0 || !policy.sharesNodes) continue;
       if (!Object.entries(labels).every(([k, v]) => n.labels[k] === v)) continue;
       existing.push({ name: n.name, sku: n.sku.name, labels: n.labels, freeGpus: n.free });
     }
+    // Idle nodes hold quota they would give back on removal, so the plan may count on it.
     const quota: Record<string, number> = {};
-    for (const [fam, limit] of Object.entries(scenario.quota)) quota[fam] = limit - (quotaUse.get(fam) ?? 0);
-    const plan = await policy.plan(
-      { catalog: scenario.catalog, quota, nodes: existing, demands: [demand] },
-      clock,
-    );
+    for (const [fam, limit] of Object.entries(scenario.quota)) {
+      const reclaimable = idle.filter((n) => n.sku.family === fam).reduce((s, n) => s + n.sku.vcpus, 0);
+      quota[fam] = limit - (quotaUse.get(fam) ?? 0) + reclaimable;
+    }
+    // As the controller asks (controller/workspace/placement.ts): a replica spans several nodes
+    // only when it cannot be placed on one.
+    const planWith = (maxNodesPerReplica: number) =>
+      policy.plan(
+        { catalog: scenario.catalog, quota, nodes: existing, demands: [{ ...demand, maxNodesPerReplica }] },
+        clock,
+      );
+    let plan = await planWith(1);
+    if (plan.unplaced.length > 0) plan = await planWith(MAX_NODES_PER_REPLICA);
     if (plan.status === "heuristic") r.heuristicPlans++;
 
     const byPlanName = new Map<string, SimNode>();
+    const launches: { name: string; sku: SkuSpec; labels: Record<string, string> }[] = [];
     for (const nn of plan.newNodes) {
-      byPlanName.set(
-        nn.name,
-        addNode(
-          scenario.catalog.find((s) => s.name === nn.sku)!,
-          { ...nn.labels },
-        ),
-      );
+      const i = idle.findIndex((n) => n.sku.name === nn.sku && sameLabels(n.labels, nn.labels));
+      if (i >= 0) {
+        const node = idle.splice(i, 1)[0]!;
+        node.cancelTimer?.();
+        node.cancelTimer = undefined;
+        byPlanName.set(nn.name, node);
+      } else {
+        launches.push({
+          name: nn.name,
+          sku: scenario.catalog.find((s) => s.name === nn.sku)!,
+          labels: nn.labels,
+        });
+      }
+    }
+    // Launches the quota cannot take while idle nodes hold it: remove those idle nodes now.
+    for (const l of launches) {
+      const limit = scenario.quota[l.sku.family];
+      while (limit !== undefined && (quotaUse.get(l.sku.family) ?? 0) + l.sku.vcpus > limit) {
+        const i = idle.findIndex((n) => n.sku.family === l.sku.family);
+        if (i < 0) break;
+        removeNode(idle.splice(i, 1)[0]!);
+      }
+      byPlanName.set(l.name, addNode(l.sku, { ...l.labels }, launchLuck(ws)));
     }
     advance();
     const touched = new Set<string>();
@@ -393,6 +442,7 @@ export async function simulatePolicy(
       departed: false,
       waiting: new Map(),
       quotaHit: new Set(),
+      launches: 0,
     };
     workspaces.set(a.id, ws);
     await place(
@@ -470,6 +520,18 @@ export async function simulatePolicy(
 // a ghost cost once every node is gone.
 function roundPrice(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** FNV-1a: a stable 32-bit seed from a string. */
+function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 function splitKey(key: string): [string, number] {

@@ -37,7 +37,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
       ? (done: number) => options.onProgress!((i + done / Math.max(1, arrivals.length)) / names.length)
       : undefined;
     results.push(
-      await simulatePolicy(scenario, arrivals, policy(name), seededRandom(scenario.seed ^ 0x5eed), {
+      await simulatePolicy(scenario, arrivals, policy(name), scenario.seed ^ 0x5eed, {
         ...(onArrival ? { onArrival } : {}),
       }),
     );

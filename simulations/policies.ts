@@ -16,6 +16,12 @@ export interface Policy {
    * workspace nodes of its own, so it is offered only nodes nobody occupies (idle ones).
    */
   sharesNodes: boolean;
+  /**
+   * Whether workspaces run on the instance type the scenario names for their model. KAITO
+   * requires one; kaito-ts lets the planner choose when it is left out, which is how the
+   * planner policies are replayed.
+   */
+  usesNamedInstanceTypes: boolean;
   plan(problem: Problem, clock: Clock): Promise<Plan>;
 }
 
@@ -24,10 +30,25 @@ export function policy(name: PolicyName): Policy {
     case "milp":
       // The simulated clock does not move during a solve, so the time limit counts only in
       // GLPK's own wall-clock limit; per-arrival problems are small and solve in milliseconds.
-      return { name, sharesNodes: true, plan: (problem, clock) => solve(problem, { clock }) };
+      return {
+        name,
+        sharesNodes: true,
+        usesNamedInstanceTypes: false,
+        plan: (problem, clock) => solve(problem, { clock }),
+      };
     case "ffd":
-      return { name, sharesNodes: true, plan: async (problem) => planFfd(problem) };
+      return {
+        name,
+        sharesNodes: true,
+        usesNamedInstanceTypes: false,
+        plan: async (problem) => planFfd(problem),
+      };
     case "dedicated":
-      return { name, sharesNodes: false, plan: async (problem) => planDedicated(problem) };
+      return {
+        name,
+        sharesNodes: false,
+        usesNamedInstanceTypes: true,
+        plan: async (problem) => planDedicated(problem),
+      };
   }
 }

@@ -31,6 +31,16 @@ describe("parseScenario", () => {
     expect(s.models[0]!.totalGpuMemoryGiB).toBeGreaterThan(0);
   });
 
+  it("takes a model's weight alone or with the instance type KAITO users name", () => {
+    const s = smallScenario({
+      models: { "phi-4": { weight: 2, instanceType: "standard_nc24ads_a100_v4" }, "phi-2": 1 },
+    });
+    expect(s.models.map((m) => [m.preset, m.weight, m.instanceType])).toEqual([
+      ["phi-4", 2, "Standard_NC24ads_A100_v4"],
+      ["phi-2", 1, undefined],
+    ]);
+  });
+
   it("restricts the catalogue and overrides prices", () => {
     const s = smallScenario({
       catalog: {
@@ -75,6 +85,19 @@ describe("parseScenario", () => {
       "arrivals.bursts[0].at must fall before the end of the scenario",
     ],
     [{ sampleEvry: "1h" }, "sampleEvry is not a scenario field"],
+    [
+      { models: { "phi-4": { weight: 1, instanceType: "Standard_Nope" } } },
+      'models.phi-4.instanceType must name a SKU of the scenario\'s catalogue, got "Standard_Nope".',
+    ],
+    [
+      { models: { "llama-3.3-70b-instruct": { weight: 1, instanceType: "Standard_NC4as_T4_v3" } } },
+      "models.llama-3.3-70b-instruct.instanceType must be a size that can hold llama-3.3-70b-instruct",
+    ],
+    [{ models: { "phi-4": { weight: 1, size: "big" } } }, "models.phi-4.size is not a scenario field"],
+    [
+      { models: { "phi-4": { instanceType: "Standard_NC24ads_A100_v4" } } },
+      "models.phi-4.weight must be a positive number",
+    ],
   ])("rejects %j with a sentence naming the field", (overrides, message) => {
     expect(errorOf(() => smallScenario(overrides))).toContain(message);
   });

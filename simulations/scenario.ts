@@ -2,8 +2,11 @@ import { parse } from "yaml";
 import { UserError } from "../lib/errors.ts";
 import { getPreset, inferenceRequirement, listPresets } from "../presets/index.ts";
 import { toCatalogEntries } from "../planner/catalog/index.ts";
-import type { SkuSpec } from "../planner/packing/index.ts";
+import { shapeOn, type SkuSpec } from "../planner/packing/index.ts";
 import { parseDuration } from "./duration.ts";
+
+/** How many whole nodes one replica may span in a simulation (a demand's maxNodesPerReplica). */
+export const MAX_NODES_PER_REPLICA = 8;
 
 /** A random duration: how long a workspace lives, or a node takes to come up. Times in ms. */
 export type Distribution =
@@ -17,6 +20,12 @@ export interface ModelChoice {
   weight: number;
   totalGpuMemoryGiB: number;
   minGpuMemoryGiB: number;
+  /**
+   * The size a KAITO user names for this model (KAITO requires resource.instanceType; its docs
+   * suggest one per model). Only the `dedicated` policy, KAITO's, uses it: kaito-ts users leave
+   * it out and let the planner choose.
+   */
+  instanceType?: string;
 }
 
 export interface LabelGroup {
@@ -112,6 +121,21 @@ function duration(v: unknown, field: string, positiveOnly = false): number {
       v,
     );
   return ms;
+}
+
+/** `models`: preset → weight, or preset → {weight, instanceType}. */
+function modelEntries(v: unknown): [string, number, string | undefined][] {
+  const o = obj(v, "models");
+  if (Object.keys(o).length === 0) fail("models", "must list at least one entry with a weight", v);
+  return Object.entries(o).map(([name, entry]) => {
+    const field = `models.${name}`;
+    if (!isObj(entry)) return [name, positive(entry, field), undefined];
+    knownKeys(entry, field, ["weight", "instanceType"]);
+    const it = entry.instanceType;
+    if (it !== undefined && (typeof it !== "string" || it === ""))
+      fail(`${field}.instanceType`, "must be a SKU name", it);
+    return [name, positive(entry.weight, `${field}.weight`), it as string | undefined];
+  });
 }
 
 function weights(v: unknown, field: string): [string, number][] {
@@ -216,7 +240,7 @@ export function validateScenario(raw: Obj): Scenario {
 
   const lifetime = parseDistribution(raw.lifetime, "lifetime");
 
-  const models = weights(raw.models, "models").map(([name, weight]): ModelChoice => {
+  const models = modelEntries(raw.models).map(([name, weight, instanceType]): ModelChoice => {
     const preset = getPreset(name);
     if (!preset) {
       throw new UserError(
@@ -232,6 +256,7 @@ export function validateScenario(raw: Obj): Scenario {
       weight,
       totalGpuMemoryGiB: req.totalGpuMemoryGiB,
       minGpuMemoryGiB: req.minGpuMemoryGiB,
+      ...(instanceType !== undefined ? { instanceType } : {}),
     };
   });
 
@@ -282,6 +307,27 @@ export function validateScenario(raw: Obj): Scenario {
   }
   for (const [n, p] of Object.entries(obj(catalogRaw.prices, "catalog.prices"))) {
     byName(n, `catalog.prices.${n}`).pricePerHour = positive(p, `catalog.prices.${n}`);
+  }
+
+  for (const m of models) {
+    if (m.instanceType === undefined) continue;
+    const field = `models.${m.preset}.instanceType`;
+    const sku = catalog.find((c) => c.name.toLowerCase() === m.instanceType!.toLowerCase());
+    if (!sku) fail(field, "must name a SKU of the scenario's catalogue", m.instanceType);
+    m.instanceType = sku.name;
+    const demand = {
+      ...m,
+      name: m.preset,
+      replicas: 1,
+      labels: {},
+      maxNodesPerReplica: MAX_NODES_PER_REPLICA,
+    };
+    if (shapeOn(demand, sku).kind === "ineligible")
+      fail(
+        field,
+        `must be a size that can hold ${m.preset} (${m.totalGpuMemoryGiB} GiB of GPU memory)`,
+        sku.name,
+      );
   }
 
   const families = new Set(embedded.map((s) => s.family.toLowerCase()));

@@ -6,6 +6,7 @@ import { planFfd } from "./baselines.ts";
 import { aggregate, type Aggregate } from "./classes.ts";
 import { decode, roundMoney, type DecodedPlan } from "./decode.ts";
 import { buildModel, type PackingModel } from "./model.ts";
+import { preferSmallerNodes } from "./smaller-nodes.ts";
 import type { Plan, PlanStatus, Problem } from "./types.ts";
 
 export interface SolveOptions {
@@ -52,7 +53,12 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   };
   const done = (pm: PackingModel, r: PhaseResult, provenPlacement: boolean) => {
     const status: PlanStatus = r.status === "optimal" && provenPlacement ? "optimal" : "timeLimit";
-    return finish(decode(agg, pm, r.values), r.bound, status, clock.now() - start);
+    return finish(
+      preferSmallerNodes(decode(agg, pm, r.values), problem),
+      r.bound,
+      status,
+      clock.now() - start,
+    );
   };
 
   // Phase 1, only when a quota may leave replicas unplaced: how many can be placed at all.

@@ -129,6 +129,10 @@ export function renderReport(sim: SimulationResult): string {
       .join("") +
     `</tbody></table>`;
 
+  const named = scenario.models
+    .filter((m) => m.instanceType !== undefined)
+    .map((m) => `${m.preset}: ${m.instanceType}`)
+    .join(", ");
   const facts = [
     `${sim.arrivals.toLocaleString("en-US")} workspace arrivals over ${formatDuration(scenario.duration)}`,
     `seed ${scenario.seed}`,
@@ -171,6 +175,9 @@ existing GPUs. Time to ready runs from a workspace's arrival until every placed 
 Quota failures count replicas that found every eligible family out of vCPU quota; they wait and are tried again
 whenever a node or GPUs are freed (oldest first). Unplaced replicas were still waiting when their workspace left or the
 run ended, or fit no SKU at all. Workspaces that waited count their wait in time to ready.</p>
+<p class="note">Policies: milp is kaito-ts's planner (least-cost packing, proven optimal per plan); ffd is first-fit
+decreasing onto the cheapest size per replica, as Karpenter packs; dedicated is KAITO's, one node per replica of the
+instance type the scenario names for the model${named ? ` (${escapeXml(named)})` : ""}, else the cheapest that fits.</p>
 <h2>Cost by SKU</h2>
 ${skuTable}
 <h2>Policies compared</h2>

@@ -124,7 +124,8 @@ export function barChart(title: string, bars: readonly Bar[], format: (v: number
   const left = 90;
   const h = 36 + bars.length * rowH + 8;
   const max = Math.max(...bars.map((b) => b.value), 1e-9);
-  const pw = w - left - 80;
+  // Room right of the longest bar for its value label (about 7 px a character at 12 px).
+  const pw = w - left - 12 - 7 * Math.max(...bars.map((b) => format(b.value).length));
   const rows = bars
     .map((b, i) => {
       const y = 32 + i * rowH;
