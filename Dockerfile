@@ -15,8 +15,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
-# Everything the CLI imports, the `up` command's localcluster/ included (cli/commands imports it
-# statically); test/, scripts/ and simulations/ stay out.
+# Everything the CLI imports (its commands are imported statically: `up` needs localcluster/,
+# `simulate` needs simulations/); test/ and scripts/ stay out. deploy/image.test.ts checks the list.
 COPY cli ./cli
 COPY controller ./controller
 COPY crds ./crds
@@ -27,6 +27,7 @@ COPY planner ./planner
 COPY presets ./presets
 COPY provisioner ./provisioner
 COPY scheduler ./scheduler
+COPY simulations ./simulations
 # The image's unprivileged user (uid 1000), matching the Deployment's runAsUser.
 USER node
 EXPOSE 8080 8081 8888 9090
