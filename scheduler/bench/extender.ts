@@ -4,6 +4,8 @@
 // cluster sizes, in both of kube-scheduler's modes: node names with the extender's own node cache
 // (nodeCacheCapable: true) and full Node objects in every request. The server runs on its own
 // worker thread, so "per second" means on one core; the load generator runs on the main thread.
+// Each row is also measured against a baseline in the same run: a server that only parses the
+// same bodies (the HTTP+JSON floor), so the ratios hold whatever the machine's speed.
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -26,10 +28,14 @@ interface Row {
   samples: number;
   p50Ms: number;
   p99Ms: number;
+  /** The same bodies to a server that only parses them (server-worker.ts): the HTTP+JSON floor. */
+  floorP50Ms: number;
+  floorP99Ms: number;
   computeP50Ms: number;
   computeP99Ms: number;
   pairsPerSecond: number;
   requestsPerSecond: number;
+  floorPairsPerSecond: number;
 }
 
 const { values } = parseArgs({
@@ -129,10 +135,21 @@ function cpuJitter(): { p50Ms: number; p99Ms: number } {
   return { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
 }
 
-async function measure(size: number, mode: Mode): Promise<Row> {
-  const { nodes, view } = benchCluster(size);
-  const body = bodies(size, mode, nodes, view);
-  const worker = new Worker(new URL("./server-worker.ts", import.meta.url), { workerData: { size } });
+interface Served {
+  /** Sorted latencies of one filter+prioritize pair, ms. */
+  samples: number[];
+  pairsPerSecond: number;
+}
+
+/** Latency (one pair at a time) and throughput of the server a worker runs for these bodies. */
+async function serve(
+  size: number,
+  body: { filter: string; prioritize: string },
+  baseline: boolean,
+): Promise<Served> {
+  const worker = new Worker(new URL("./server-worker.ts", import.meta.url), {
+    workerData: { size, baseline },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once("message", (m: { port: number }) => resolve(m.port));
     worker.once("error", reject);
@@ -169,26 +186,36 @@ async function measure(size: number, mode: Mode): Promise<Row> {
         }
       }),
     );
-    const pairsPerSecond = pairs / ((performance.now() - throughputStart) / 1000);
-    const compute = computeCost(view, body, Math.min(3000, seconds * 1000));
-    return {
-      nodes: size,
-      mode,
-      requestKiB: Math.round(Buffer.byteLength(body.filter) / 1024),
-      feasible: body.feasible,
-      samples: samples.length,
-      p50Ms: percentile(samples, 50),
-      p99Ms: percentile(samples, 99),
-      computeP50Ms: percentile(compute, 50),
-      computeP99Ms: percentile(compute, 99),
-      pairsPerSecond,
-      requestsPerSecond: pairsPerSecond * 2,
-    };
+    return { samples, pairsPerSecond: pairs / ((performance.now() - throughputStart) / 1000) };
   } finally {
     agent.destroy();
     worker.postMessage("stop");
     await new Promise((resolve) => worker.once("exit", resolve));
   }
+}
+
+async function measure(size: number, mode: Mode): Promise<Row> {
+  const { nodes, view } = benchCluster(size);
+  const body = bodies(size, mode, nodes, view);
+  const extender = await serve(size, body, false);
+  const floor = await serve(size, body, true);
+  const compute = computeCost(view, body, Math.min(3000, seconds * 1000));
+  return {
+    nodes: size,
+    mode,
+    requestKiB: Math.round(Buffer.byteLength(body.filter) / 1024),
+    feasible: body.feasible,
+    samples: extender.samples.length,
+    p50Ms: percentile(extender.samples, 50),
+    p99Ms: percentile(extender.samples, 99),
+    floorP50Ms: percentile(floor.samples, 50),
+    floorP99Ms: percentile(floor.samples, 99),
+    computeP50Ms: percentile(compute, 50),
+    computeP99Ms: percentile(compute, 99),
+    pairsPerSecond: extender.pairsPerSecond,
+    requestsPerSecond: extender.pairsPerSecond * 2,
+    floorPairsPerSecond: floor.pairsPerSecond,
+  };
 }
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
@@ -205,23 +232,27 @@ process.stdout.write(
     `(p99/p50 ${fmt(jitter.p99Ms / jitter.p50Ms, 1)}; 1.0 on an idle core)\n\n`,
 );
 process.stdout.write(
-  "| nodes (feasible) | mode | filter request | HTTP p50 | HTTP p99 | compute p50 | compute p99 | pairs/s | requests/s |\n",
+  "| nodes (feasible) | mode | filter request | HTTP p50 | HTTP p99 | p50 / floor | p99 / floor | compute p50 | compute p99 | pairs/s | requests/s | pairs/s / floor |\n",
 );
-process.stdout.write("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+process.stdout.write("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 for (const size of sizes) {
   for (const mode of ["cache", "full"] as const) {
     const row = await measure(size, mode);
     rows.push(row);
     process.stdout.write(
       `| ${row.nodes} (${row.feasible}) | ${mode === "cache" ? "node cache (names)" : "full Node objects"} | ` +
-        `${row.requestKiB} KiB | ${fmt(row.p50Ms)} ms | ${fmt(row.p99Ms)} ms | ${fmt(row.computeP50Ms)} ms | ` +
-        `${fmt(row.computeP99Ms)} ms | ${fmt(row.pairsPerSecond, 0)} | ${fmt(row.requestsPerSecond, 0)} |\n`,
+        `${row.requestKiB} KiB | ${fmt(row.p50Ms)} ms | ${fmt(row.p99Ms)} ms | ` +
+        `${fmt(row.p50Ms / row.floorP50Ms, 1)}× | ${fmt(row.p99Ms / row.floorP99Ms, 1)}× | ` +
+        `${fmt(row.computeP50Ms)} ms | ${fmt(row.computeP99Ms)} ms | ${fmt(row.pairsPerSecond, 0)} | ` +
+        `${fmt(row.requestsPerSecond, 0)} | ${fmt(row.pairsPerSecond / row.floorPairsPerSecond, 2)}× |\n`,
     );
   }
 }
 process.stdout.write(
   "\nHTTP: one filter then one prioritize (the nodes that passed) over keep-alive loopback, one pod at a time.\n" +
-    "compute: the same pair without HTTP (parse, decide, encode). pairs/s: the server on one thread (one core).\n",
+    "floor: the same bodies, same run, to a server that only parses them and answers a constant; the ratios\n" +
+    "say what the extender's own work adds to Node's HTTP and JSON. compute: the pair without HTTP (parse,\n" +
+    "decide, encode). pairs/s: the server on one thread (one core).\n",
 );
 const target = rows.find((r) => r.nodes === 5000 && r.mode === "cache");
 if (target) {
