@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import { errorMessage } from "../lib/errors.ts";
+import { errorMessage, listenError } from "../lib/errors.ts";
 import { silentLogger, type Logger } from "../lib/log.ts";
 import type { Binder } from "./binder.ts";
 import type { ClusterView } from "./cluster-view.ts";
@@ -142,18 +142,20 @@ export async function startExtenderServer(
   // meets a connection the server has just closed, so we must not close idle ones sooner.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 125_000;
+  const port = options.port ?? defaultExtenderPort;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? defaultExtenderPort, options.host, () => {
-      server.off("error", reject);
+    const failed = (e: Error) => reject(listenError(e, "scheduler extender", `${options.host}:${port}`));
+    server.once("error", failed);
+    server.listen(port, options.host, () => {
+      server.off("error", failed);
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
+  const bound = (server.address() as AddressInfo).port;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    url: `http://${host}:${bound}`,
+    port: bound,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

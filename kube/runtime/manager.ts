@@ -131,11 +131,11 @@ export class Manager {
     });
     if (this.o.metricsAddress !== undefined) {
       const { host, port } = splitAddress(this.o.metricsAddress);
-      this.servers.push(await listen(metricsHandler(this.registry), port, host));
+      this.servers.push(await listen(metricsHandler(this.registry), port, host, "metrics server"));
     }
     if (this.o.healthAddress !== undefined) {
       const { host, port } = splitAddress(this.o.healthAddress);
-      this.servers.push(await listen(healthHandler(this.readiness), port, host));
+      this.servers.push(await listen(healthHandler(this.readiness), port, host, "health probe server"));
     }
     const everywhere = this.runnables.filter((r) => !r.needsLeaderElection).map((r) => this.run(r, signal));
     const leaderOnly = async (leading: AbortSignal) => {

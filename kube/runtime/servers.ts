@@ -1,20 +1,30 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { listenError } from "../../lib/errors.ts";
 
 export interface ListeningServer {
   port: number;
   close(): Promise<void>;
 }
 
-/** Starts an HTTP server and resolves once it listens (port 0 picks a free one). */
-export function listen(handler: http.RequestListener, port: number, host: string): Promise<ListeningServer> {
+/**
+ * Starts an HTTP server and resolves once it listens (port 0 picks a free one); `name` says which
+ * server a busy address belongs to.
+ */
+export function listen(
+  handler: http.RequestListener,
+  port: number,
+  host: string,
+  name = "HTTP server",
+): Promise<ListeningServer> {
   const server = http.createServer(handler);
   server.keepAliveTimeout = 5_000;
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (e: Error) => reject(listenError(e, name, `${host}:${port}`));
+    server.once("error", failed);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve({
         port: (server.address() as AddressInfo).port,
         close: () =>

@@ -1,5 +1,6 @@
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import { systemClock, type Clock } from "../../lib/clock.ts";
+import { listenError } from "../../lib/errors.ts";
 import {
   planToWire,
   problemFromWire,
@@ -69,11 +70,10 @@ export async function startPlannerServer(options: PlannerServerOptions): Promise
     },
   });
 
+  const address = `${host}:${options.port ?? DEFAULT_PLANNER_PORT}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `${host}:${options.port ?? DEFAULT_PLANNER_PORT}`,
-      ServerCredentials.createInsecure(),
-      (e, bound) => (e ? reject(e) : resolve(bound)),
+    server.bindAsync(address, ServerCredentials.createInsecure(), (e, bound) =>
+      e ? reject(listenError(e, "planner gRPC service", address)) : resolve(bound),
     );
   });
 
