@@ -16,7 +16,9 @@ export function parseCommandArgs<T extends Options>(
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
-    const message = e instanceof Error ? e.message.replace(/\.$/, "") : String(e);
+    // node's messages run on with advice about `--` that does not fit here: keep the first
+    // sentence ("Unknown option '--x'", "Unexpected argument 'y'", "Option '--z <value>' argument missing").
+    const message = (e instanceof Error ? e.message : String(e)).split(/\.(?:\s|$)/)[0]!;
     throw new UserError(`${message}; run \`npm run kaito -- ${usageHint} --help\` for the options.`);
   }
 }

@@ -45,4 +45,23 @@ describe("kaito CLI", () => {
     expect(await runCli(["fail"], t, [failing])).toBe(1);
     expect(t.err()).toBe("kaito fail: the file x.yaml does not exist; pass an existing file.\n");
   });
+
+  it.each([
+    [
+      ["estimate", "foo"],
+      "kaito estimate: Unexpected argument 'foo'; run `npm run kaito -- estimate --help` for the options.\n",
+    ],
+    [
+      ["plan", "--bogus"],
+      "kaito plan: Unknown option '--bogus'; run `npm run kaito -- plan --help` for the options.\n",
+    ],
+    [
+      ["presets", "-o"],
+      "kaito presets: Option '-o, --output <value>' argument missing; run `npm run kaito -- presets --help` for the options.\n",
+    ],
+  ])("answers bad arguments to %j with one sentence", async (args, message) => {
+    const t = io();
+    expect(await runCli(args, t)).toBe(1);
+    expect(t.err()).toBe(message);
+  });
 });
