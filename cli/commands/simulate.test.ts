@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../main.ts";
 import { captureIO } from "../test-io.ts";
 import { checkPage } from "../../simulations/report/headless-chromium.ts";
@@ -10,6 +10,7 @@ import { checkPage } from "../../simulations/report/headless-chromium.ts";
 const repo = resolve(import.meta.dirname, "../..");
 const steady = join(repo, "simulations/scenarios/steady.yaml");
 const dir = mkdtempSync(join(tmpdir(), "kaito-simulate-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface PolicyJson {
   policy: string;

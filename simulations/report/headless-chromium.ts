@@ -42,10 +42,19 @@ export async function checkPage(
     );
   }
   const profile = mkdtempSync(join(tmpdir(), "kaito-chromium-"));
+  // Its own process group: Chromium forks a zygote and renderers, which must go with it.
   const child = spawn(binary, [...FLAGS, `--user-data-dir=${profile}`, "about:blank"], {
     stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  const timer = setTimeout(killGroup, timeoutMs);
   try {
     const browserUrl = await new Promise<string>((resolve, reject) => {
       let err = "";
@@ -69,7 +78,7 @@ export async function checkPage(
     return await inspect(page.webSocketDebuggerUrl, url, expression);
   } finally {
     clearTimeout(timer);
-    child.kill("SIGKILL");
+    killGroup();
     await new Promise((r) =>
       child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once("exit", r),
     );
