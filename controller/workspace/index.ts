@@ -41,7 +41,7 @@ export function registerWorkspaceController(
       services: manager.informer<KubeObject>(api.services),
     },
   });
-  registerWorkspaceMetrics(manager.registry, workspaces);
+  registerWorkspaceMetrics(manager.registry, workspaces, manager.clock);
   const owned = (r: Resource) => manager.informer<KubeObject>(r);
   manager.addController(
     ControllerBuilder.named<Workspace & KubeObject>("workspace")

@@ -9,7 +9,6 @@ import { readiness, setMachineCondition } from "./conditions.ts";
 import { Initialization } from "./initialization.ts";
 import { Launch } from "./launch.ts";
 import { defaultLivenessOptions, Liveness, type LivenessOptions } from "./liveness.ts";
-import type { ProvisionerMetrics } from "./metrics.ts";
 import type { Phase, PhaseDependencies, PhaseResult } from "./phase.ts";
 import { Registration } from "./registration.ts";
 import { SupersededVersions } from "./superseded.ts";
@@ -18,7 +17,6 @@ import { defaultTerminationOptions, Termination, type TerminationOptions } from 
 export const machineControllerName = "machine";
 
 export interface MachineControllerOptions extends PhaseDependencies {
-  metrics?: ProvisionerMetrics;
   liveness?: Partial<LivenessOptions>;
   termination?: Partial<TerminationOptions>;
   /** How soon a pass whose write lost a race runs again (the informer has news by then). */

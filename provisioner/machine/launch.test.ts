@@ -1,3 +1,4 @@
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../lib/clock.ts";
 import { silentLogger } from "../../lib/log.ts";
@@ -9,6 +10,7 @@ import { FakeCloudProvider } from "../cloud/fake/index.ts";
 import { machine } from "../fixtures.ts";
 import { conditionOf } from "./conditions.ts";
 import { Launch } from "./launch.ts";
+import { ProvisionerMetrics } from "./metrics.ts";
 import type { NodeReader } from "./nodes.ts";
 
 // Launch talks only to the cloud: no API server needed.
@@ -16,15 +18,18 @@ function setup() {
   const clock = new FakeClock();
   const cloud = new FakeCloudProvider({ clock });
   const recorder = new MemoryEventRecorder();
+  const registry = new Registry();
+  const metrics = new ProvisionerMetrics(registry, { nodes: () => [], pods: () => [] });
   const launch = new Launch({
     client: undefined as unknown as KubeClient,
     nodes: undefined as unknown as NodeReader,
     cloud,
     clock,
     recorder,
+    metrics,
   });
   const ctx = { log: silentLogger, signal: new AbortController().signal };
-  return { cloud, recorder, launch, ctx };
+  return { cloud, recorder, launch, ctx, registry };
 }
 
 describe("launch", () => {
@@ -86,5 +91,28 @@ describe("launch", () => {
     expect(conditionOf(m, "MachineLaunched")).toMatchObject({ status: "Unknown", reason: "LaunchFailed" });
     await launch.reconcile(m, ctx);
     expect(conditionOf(m, "MachineLaunched")?.status).toBe("True");
+  });
+
+  it("counts every failed attempt by a bounded reason, and no success", async () => {
+    const { cloud, launch, ctx, registry } = setup();
+    const failures = async () =>
+      Object.fromEntries(
+        (await registry.getSingleMetric("kaito_machine_provisioning_failures_total")!.get()).values
+          .filter((v) => v.value > 0)
+          .map((v) => [v.labels.reason, v.value]),
+      );
+    const m = machine();
+    cloud.nextCreateError = new CreateError("Throttled", "ARM asked us to slow down");
+    await expect(launch.reconcile(m, ctx)).rejects.toThrow();
+    // An ARM error code we do not list must not become a label value of its own.
+    cloud.nextCreateError = new CreateError("OperationPreempted", "preempted");
+    await expect(launch.reconcile(m, ctx)).rejects.toThrow();
+    await launch.reconcile(m, ctx);
+    expect(await failures()).toEqual({ Throttled: 1, LaunchFailed: 1 });
+
+    const other = machine();
+    cloud.nextCreateError = new InsufficientCapacityError("quota", "Standard_NC6s_v3", "no quota.");
+    await launch.reconcile(other, ctx);
+    expect(await failures()).toEqual({ Throttled: 1, LaunchFailed: 1, QuotaExceeded: 1 });
   });
 });

@@ -48,6 +48,7 @@ export class Launch implements Phase {
         : `launching the instance failed: ${errorMessage(e)}`;
       setMachineCondition(machine, "MachineLaunched", "Unknown", reason, message, this.d.clock.now());
       publish(this.d.recorder, machine, launchFailedEvent(message));
+      this.d.metrics?.observeFailure(reason);
       throw e;
     }
     applyInstance(machine, instance);
@@ -68,6 +69,7 @@ export class Launch implements Phase {
     const reason = capacityConditionReason[e.reason];
     setMachineCondition(machine, "MachineLaunched", "False", reason, e.message, this.d.clock.now());
     publish(this.d.recorder, machine, insufficientCapacityEvent(reason, e));
+    this.d.metrics?.observeFailure(reason);
   }
 }
 

@@ -57,12 +57,14 @@ export class Liveness implements Phase {
       const message = `the instance did not launch within ${minutes(this.o.launchTimeoutMs)} minutes; last error: ${last}`;
       setMachineCondition(machine, "MachineLaunched", "False", machineReasons.launchTimeout, message, now);
       publish(this.d.recorder, machine, launchTimeoutEvent(message));
+      this.d.metrics?.observeFailure(machineReasons.launchTimeout);
       return {};
     }
     const registerBy = registrationDeadline(machine, this.o.registrationTimeoutMs);
     if (registerBy === undefined) return {};
     if (now < registerBy) return { requeueAfterMs: registerBy - now };
     publish(this.d.recorder, machine, registrationTimeoutEvent(minutes(this.o.registrationTimeoutMs)));
+    this.d.metrics?.observeFailure("RegistrationTimeout");
     ctx.log.info("node did not register in time, deleting the Machine");
     await deleteMachine(this.d, machine);
     return { deleted: true };

@@ -1,4 +1,4 @@
-import { Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { instanceTypeLabel, type Machine } from "../../crds/index.ts";
 import type { ContainerResources, Node, Pod } from "../kube-types.ts";
 import { quantity } from "../../kube/quantity.ts";
@@ -70,9 +70,33 @@ export function gpuUsage(nodes: readonly Node[], pods: readonly Pod[]): GpuUsage
   return rows.sort((a, b) => a.node.localeCompare(b.node));
 }
 
+/**
+ * The reason label of kaito_machine_provisioning_failures_total: the MachineLaunched reasons of
+ * a failed launch, the retryable errors the backends name, and the registration deadline.
+ */
+export const provisioningFailureReasons = [
+  "QuotaExceeded",
+  "SkuNotAvailable",
+  "InsufficientCapacity",
+  "LaunchFailed",
+  "Throttled",
+  "Unauthorized",
+  "LaunchTimeout",
+  "RegistrationTimeout",
+] as const;
+export type ProvisioningFailureReason = (typeof provisioningFailureReasons)[number];
+
+/** A backend's own reason (Azure passes ARM error codes through) folded into the bounded set. */
+export function failureReason(reason: string): ProvisioningFailureReason {
+  return (provisioningFailureReasons as readonly string[]).includes(reason)
+    ? (reason as ProvisioningFailureReason)
+    : "LaunchFailed";
+}
+
 /** The provisioner's metrics, on the manager's registry. */
 export class ProvisionerMetrics {
   readonly provisioningDuration: Histogram;
+  readonly provisioningFailures: Counter<"reason">;
   readonly gpuCapacity: Gauge<"node" | "sku">;
   readonly gpuAllocated: Gauge<"node" | "sku">;
 
@@ -85,6 +109,15 @@ export class ProvisionerMetrics {
       buckets: [1, 2.5, 5, 10, 30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800],
       registers,
     });
+    this.provisioningFailures = new Counter({
+      name: "kaito_machine_provisioning_failures_total",
+      help: "Failed launches (each attempt) and registration timeouts of Machines, by reason.",
+      labelNames: ["reason"],
+      registers,
+    });
+    // Every reason starts at 0, so increase() sees the first failure and dashboards show zeros
+    // rather than gaps.
+    for (const reason of provisioningFailureReasons) this.provisioningFailures.inc({ reason }, 0);
     this.gpuCapacity = new Gauge({
       name: "kaito_gpu_capacity",
       help: "Allocatable nvidia.com/gpu per GPU node.",
@@ -107,6 +140,11 @@ export class ProvisionerMetrics {
           this.set({ node: r.node, sku: r.sku }, r.allocated);
       },
     });
+  }
+
+  /** Called for each failed launch attempt and each registration timeout. */
+  observeFailure(reason: string): void {
+    this.provisioningFailures.inc({ reason: failureReason(reason) });
   }
 
   /** Called once, when the Machine's Ready condition turns True. */

@@ -7,6 +7,7 @@ import type { EventRecorder } from "../../kube/events.ts";
 import type { ReconcileContext, Result } from "../../kube/runtime/reconciler.ts";
 import type { CloudProvider } from "../cloud/types.ts";
 import type { MachineEvent } from "./events.ts";
+import type { ProvisionerMetrics } from "./metrics.ts";
 import type { NodeReader } from "./nodes.ts";
 
 /** What every phase of the Machine controller may use. */
@@ -16,6 +17,7 @@ export interface PhaseDependencies {
   clock: Clock;
   recorder: EventRecorder;
   nodes: NodeReader;
+  metrics?: ProvisionerMetrics;
 }
 
 export interface PhaseResult extends Result {
