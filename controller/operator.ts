@@ -9,6 +9,7 @@ import { InProcessPlannerClient, type PlannerClient } from "../planner/grpc/inde
 import { startPlannerServer } from "../planner/grpc/server.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { registerWorkspaceController } from "./workspace/index.ts";
+import { instrumentPlanner } from "./planner-metrics.ts";
 import { registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
 import { startGpuExtender } from "../scheduler/index.ts";
 
@@ -69,7 +70,7 @@ export function buildOperator(o: OperatorOptions): Manager {
       identity: o.leaderElection.identity ?? `${hostname()}-${process.pid}`,
     },
   });
-  const planner = o.planner ?? new InProcessPlannerClient();
+  const planner = instrumentPlanner(o.planner ?? new InProcessPlannerClient(), manager.registry, clock);
   const recorder = new KubeEventRecorder({ client: o.client, component: "kaito-ts", clock, log: o.log });
 
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));

@@ -8,7 +8,7 @@ import type { PlannerClient } from "../../planner/grpc/index.ts";
 import { ControllerBuilder } from "../../kube/runtime/builder.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { WorkspaceReconciler } from "./controller.ts";
-import { instrumentPlanner, registerWorkspaceMetrics } from "./metrics.ts";
+import { registerWorkspaceMetrics } from "./metrics.ts";
 
 export { workspaceFinalizer } from "./controller.ts";
 
@@ -28,7 +28,7 @@ export function registerWorkspaceController(
   const machines = manager.informer<Machine & KubeObject>(api.machines);
   const reconciler = new WorkspaceReconciler({
     client: manager.client,
-    planner: instrumentPlanner(deps.planner, manager.registry, manager.clock),
+    planner: deps.planner,
     recorder: deps.recorder,
     clock: manager.clock,
     machines,
