@@ -4,13 +4,22 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import type { Workspace } from "../../crds/index.ts";
 import { findSku } from "../../planner/catalog/index.ts";
+import type { V1Container, V1PodTemplateSpec, V1StatefulSet } from "@kubernetes/client-node";
 import { inferenceRuntime, mustGetPreset, tuningRuntime } from "../../presets/index.ts";
+import { runLaunch } from "../../presets/runtime/fixtures.ts";
 import { desiredMachine, nodeLabelsFor } from "./machines.ts";
-import { machineName } from "./naming.ts";
-import { PlacementError, placeOnInstanceType, placeWithPlanner } from "./placement.ts";
+import { headlessServiceName, machineName } from "./naming.ts";
+import { PlacementError, placeOnInstanceType, placeWithPlanner, type Placement } from "./placement.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { modelNeed } from "./requirement.ts";
-import { inferenceDeployment, inferencePodTemplate, tuningJob } from "./workloads.ts";
+import {
+  headlessService,
+  inferenceDeployment,
+  inferencePodTemplate,
+  inferenceService,
+  inferenceStatefulSets,
+  tuningJob,
+} from "./workloads.ts";
 
 const examples = path.resolve(import.meta.dirname, "../../../shared/examples");
 function example(file: string): Workspace {
@@ -220,5 +229,177 @@ describe("placement by the planner", () => {
       .map((s) => s.name);
     const split = await placeWithPlanner(ws, need.requirement, new InProcessPlannerClient(), [], multiGpu);
     expect(split.nodesPerReplica).toBeGreaterThan(1);
+  });
+});
+
+describe("multi-node workloads", () => {
+  function llama70b(count: number): Workspace {
+    const ws = {
+      ...example("kaito_workspace_phi_3.yaml"),
+      inference: { preset: { name: "llama-3.3-70b-instruct" } },
+    };
+    ws.metadata = { ...ws.metadata, name: "chat" };
+    ws.resource = { ...ws.resource, instanceType: "Standard_NC24ads_A100_v4", count };
+    return ws;
+  }
+
+  /** The placement the controller makes for `count` A100 nodes: 2 per replica for this model. */
+  function placed(ws: Workspace): Placement {
+    const need = modelNeed(ws);
+    if (need.kind !== "preset") throw new Error("preset expected");
+    return placeOnInstanceType(
+      ws,
+      need.requirement,
+      findSku("Standard_NC24ads_A100_v4"),
+      "Standard_NC24ads_A100_v4",
+    );
+  }
+
+  function statefulSets(ws: Workspace, p: Placement, runtime: "vllm" | "transformers" = "vllm") {
+    const spec = inferenceRuntime(mustGetPreset("llama-3.3-70b-instruct"), {
+      runtime,
+      gpus: p.gpusPerPod,
+      nodes: p.nodesPerReplica,
+    });
+    return inferenceStatefulSets(ws, p, inferencePodTemplate(ws, p, spec, ["node-a", "node-b"], 79));
+  }
+
+  const fourNodes: Placement = {
+    instanceType: "Standard_NC24ads_A100_v4",
+    replicas: 2,
+    gpusPerPod: 1,
+    nodesPerReplica: 4,
+    newNodes: 8,
+    existingNodes: [],
+    costPerHour: 0,
+  };
+
+  const labelsMatch = (selector: Record<string, string>, template: V1PodTemplateSpec) =>
+    Object.entries(selector).every(([k, v]) => template.metadata?.labels?.[k] === v);
+
+  it("runs each replica as a leader pod and nodesPerReplica-1 workers, all started at once", () => {
+    for (const [ws, p] of [
+      [llama70b(2), placed(llama70b(2))],
+      [llama70b(2), fourNodes],
+    ] as const) {
+      const [leaders, workers] = statefulSets(ws, p);
+      expect(leaders.metadata?.name).toBe("chat-leader");
+      expect(workers.metadata?.name).toBe("chat-worker");
+      expect(leaders.spec!.replicas).toBe(p.replicas);
+      expect(leaders.spec!.replicas! + workers.spec!.replicas!).toBe(p.replicas * p.nodesPerReplica);
+      for (const sts of [leaders, workers]) {
+        expect(sts.spec!.serviceName).toBe(headlessServiceName(ws));
+        expect(sts.spec!.podManagementPolicy).toBe("Parallel");
+        expect(labelsMatch(sts.spec!.selector.matchLabels!, sts.spec!.template)).toBe(true);
+        expect(sts.spec!.template.spec!.containers[0]!.resources?.limits).toEqual({ "nvidia.com/gpu": "1" });
+      }
+      // The two selectors are disjoint: neither StatefulSet can claim the other's pods.
+      expect(labelsMatch(leaders.spec!.selector.matchLabels!, workers.spec!.template)).toBe(false);
+      expect(labelsMatch(workers.spec!.selector.matchLabels!, leaders.spec!.template)).toBe(false);
+    }
+    expect(placed(llama70b(2))).toMatchObject({ replicas: 1, nodesPerReplica: 2 });
+  });
+
+  it("tells every pod its role, its replica's size, the leaders' StatefulSet and its own name", () => {
+    const [leaders, workers] = statefulSets(llama70b(2), fourNodes);
+    for (const [sts, role] of [
+      [leaders, "leader"],
+      [workers, "worker"],
+    ] as const) {
+      const env = sts.spec!.template.spec!.containers[0]!.env!;
+      expect(new Set(env.map((e) => e.name)).size).toBe(env.length);
+      expect(env).toEqual(
+        expect.arrayContaining([
+          { name: "KAITO_ROLE", value: role },
+          { name: "KAITO_NODES_PER_REPLICA", value: "4" },
+          { name: "KAITO_LEADER_STATEFULSET", value: "chat-leader" },
+          { name: "KAITO_HEADLESS_SERVICE", value: "chat-headless" },
+          { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+          { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+        ]),
+      );
+    }
+    const leader = leaders.spec!.template.spec!.containers[0]!;
+    expect(leader.ports?.map((p) => p.containerPort)).toEqual([5000, 29500]);
+    expect(leader.readinessProbe?.httpGet).toEqual({ path: "/health", port: 5000 });
+    // Workers serve nothing: no port for a Service to target and no /health to wait for.
+    const worker = workers.spec!.template.spec!.containers[0]!;
+    expect(worker.ports).toBeUndefined();
+    expect(worker.readinessProbe).toBeUndefined();
+    expect(worker.startupProbe).toBeUndefined();
+    expect(worker.command).toEqual(leader.command);
+  });
+
+  /** Runs every pod's launch wrapper with the env a kubelet would give it: pod name -> [rank, leader]. */
+  function launchEveryPod(ws: Workspace, sets: V1StatefulSet[]): Map<string, [number, string]> {
+    const out = new Map<string, [number, string]>();
+    for (const sts of sets) {
+      for (let ordinal = 0; ordinal < sts.spec!.replicas!; ordinal++) {
+        const pod = `${sts.metadata!.name}-${ordinal}`;
+        const c: V1Container = sts.spec!.template.spec!.containers[0]!;
+        const env = Object.fromEntries(
+          c.env!.map((e) => {
+            const field = e.valueFrom?.fieldRef?.fieldPath;
+            const value =
+              field === "metadata.name"
+                ? pod
+                : field === "metadata.namespace"
+                  ? ws.metadata!.namespace!
+                  : e.value!;
+            return [e.name, value];
+          }),
+        );
+        const [call] = runLaunch(c.command!, c.args!, env);
+        out.set(pod, [
+          Number(call![call!.indexOf("--machine_rank") + 1]),
+          call![call!.indexOf("--main_process_ip") + 1]!,
+        ]);
+      }
+    }
+    return out;
+  }
+
+  it.each([
+    [2, 1],
+    [2, 3],
+    [4, 2],
+  ])("ranks %i-node replicas (%i of them) 0..N-1 once each, around a leader pod that exists", (n, r) => {
+    const ws = llama70b(n * r);
+    const p = { ...fourNodes, replicas: r, nodesPerReplica: n, newNodes: n * r };
+    const sets = statefulSets(ws, p, "transformers");
+    const pods = launchEveryPod(ws, sets);
+    expect(pods.size).toBe(n * r);
+    const replicas = new Map<string, number[]>();
+    for (const [rank, leader] of pods.values()) replicas.set(leader, [...(replicas.get(leader) ?? []), rank]);
+    expect(replicas.size).toBe(r);
+    for (const [leader, ranks] of replicas) {
+      expect(ranks.sort()).toEqual([...Array(n).keys()]);
+      const leaderPod = leader.split(".")[0]!;
+      expect(leader).toBe(`${leaderPod}.chat-headless.default.svc`);
+      expect(pods.get(leaderPod)?.[0]).toBe(0);
+    }
+  });
+
+  it("serves port 80 from leaders only and publishes every pod, ready or not, on the headless Service", () => {
+    const ws = llama70b(2);
+    const [leaders, workers] = statefulSets(ws, fourNodes);
+    const svc = inferenceService(ws, true);
+    expect(svc.spec!.ports!.map((p) => [p.port, p.targetPort])).toEqual([
+      [80, "http"],
+      [29500, 29500],
+    ]);
+    expect(labelsMatch(svc.spec!.selector!, leaders.spec!.template)).toBe(true);
+    expect(labelsMatch(svc.spec!.selector!, workers.spec!.template)).toBe(false);
+
+    const headless = headlessService(ws);
+    expect(headless.metadata?.name).toBe("chat-headless");
+    expect(headless.spec).toMatchObject({ clusterIP: "None", publishNotReadyAddresses: true });
+    expect(headless.spec!.ports!.map((p) => p.port)).toEqual([29500]);
+    expect(labelsMatch(headless.spec!.selector!, leaders.spec!.template)).toBe(true);
+    expect(labelsMatch(headless.spec!.selector!, workers.spec!.template)).toBe(true);
+
+    const single = inferenceService(ws, false);
+    expect(single.spec!.ports!.map((p) => p.port)).toEqual([80]);
+    expect(single.spec!.selector).toEqual({ "kaito.sh/workspace": "chat" });
   });
 });

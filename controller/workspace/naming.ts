@@ -19,11 +19,22 @@ export function machineName(ws: Workspace, sku: string, index: number): string {
   return `${prefix}-${owner}-${shortHash(sku.toLowerCase(), 4)}-${index}`;
 }
 
-/** The Deployment, StatefulSet, Job and Service of a workspace share its name, as in KAITO. */
+/**
+ * The Deployment, Job and Service of a workspace share its name, as in KAITO. A replica spanning
+ * nodes runs as two StatefulSets (workloads.ts says why), named after their role.
+ */
 export function workloadName(ws: Workspace): string {
   return ws.metadata!.name!;
 }
 
 export function headlessServiceName(ws: Workspace): string {
   return `${workloadName(ws)}-headless`;
+}
+
+export function leaderStatefulSetName(ws: Workspace): string {
+  return `${workloadName(ws)}-leader`;
+}
+
+export function workerStatefulSetName(ws: Workspace): string {
+  return `${workloadName(ws)}-worker`;
 }

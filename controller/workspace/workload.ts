@@ -14,10 +14,10 @@ import {
   inferenceDeployment,
   inferencePodTemplate,
   inferenceService,
-  inferenceStatefulSet,
+  inferenceStatefulSets,
   tuningJob,
 } from "./workloads.ts";
-import { headlessServiceName, workloadName } from "./naming.ts";
+import { headlessServiceName, leaderStatefulSetName, workerStatefulSetName, workloadName } from "./naming.ts";
 
 export const specHashAnnotation = "kaito.sh/spec-hash";
 const fieldManager = "kaito-workspace-controller";
@@ -76,6 +76,16 @@ async function remove(
       .catch(ignoreNotFound);
 }
 
+/**
+ * Ready pods of a StatefulSet once its controller has seen the current spec and every pod runs
+ * it; 0 before, so a rollout does not count the pods it is about to replace.
+ */
+function rolledOut(sts: V1StatefulSet | undefined, replicas: number): number {
+  const status = sts?.status;
+  if (!status || status.observedGeneration !== sts.metadata?.generation) return 0;
+  return (status.updatedReplicas ?? 0) >= replicas ? (status.readyReplicas ?? 0) : 0;
+}
+
 export type WorkloadState =
   | { kind: "inference"; ready: number; wanted: number; applied: boolean }
   | { kind: "tuning"; started: boolean; succeeded: boolean; failed: boolean; applied: boolean };
@@ -114,6 +124,7 @@ export async function reconcileWorkload(
           placement,
           inferenceRuntime(need.preset, {
             gpus: placement.gpusPerPod,
+            nodes: placement.nodesPerReplica,
             image: ws.inference?.preset?.presetOptions?.image,
           }),
           nodes,
@@ -124,18 +135,25 @@ export async function reconcileWorkload(
   let applied = await apply(client, api.services, c.services, inferenceService(ws, multiNode));
   if (multiNode) {
     applied = (await apply(client, api.services, c.services, headlessService(ws))) || applied;
-    applied =
-      (await apply(
-        client,
-        api.statefulSets,
-        c.statefulSets,
-        inferenceStatefulSet(ws, placement, template),
-      )) || applied;
+    for (const sts of inferenceStatefulSets(ws, placement, template))
+      applied = (await apply(client, api.statefulSets, c.statefulSets, sts)) || applied;
     await remove(client, api.deployments, c.deployments, ws, name);
-    const sts = caches.statefulSets.get(key);
-    const wanted = placement.replicas * placement.nodesPerReplica;
-    const current = sts?.status?.observedGeneration === sts?.metadata?.generation;
-    return { kind: "inference", applied, wanted, ready: current ? (sts?.status?.readyReplicas ?? 0) : 0 };
+    // Earlier versions ran a multi-node replica as one StatefulSet named after the workspace;
+    // left running, its pods would hold the GPUs the leaders and workers need.
+    await remove(client, api.statefulSets, c.statefulSets, ws, name);
+    const ns = ws.metadata!.namespace;
+    const leaders = rolledOut(
+      caches.statefulSets.get(`${ns}/${leaderStatefulSetName(ws)}`),
+      placement.replicas,
+    );
+    const workers = rolledOut(
+      caches.statefulSets.get(`${ns}/${workerStatefulSetName(ws)}`),
+      placement.replicas * (placement.nodesPerReplica - 1),
+    );
+    // A replica is ready when its leader and its workers are. Counts per role cannot say which
+    // replica a ready pod belongs to, so this is an upper bound, exact once all are ready.
+    const ready = Math.min(leaders, Math.floor(workers / (placement.nodesPerReplica - 1)));
+    return { kind: "inference", applied, wanted: placement.replicas, ready };
   }
   applied =
     (await apply(
@@ -144,7 +162,8 @@ export async function reconcileWorkload(
       c.deployments,
       inferenceDeployment(ws, placement.replicas, template),
     )) || applied;
-  await remove(client, api.statefulSets, c.statefulSets, ws, name);
+  for (const sts of [name, leaderStatefulSetName(ws), workerStatefulSetName(ws)])
+    await remove(client, api.statefulSets, c.statefulSets, ws, sts);
   await remove(client, api.services, c.services, ws, headlessServiceName(ws));
   const deployment = caches.deployments.get(key);
   // Ready only once the controller has seen the current template and every replica runs it.

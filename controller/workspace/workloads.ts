@@ -1,6 +1,7 @@
 import type {
   V1Container,
   V1Deployment,
+  V1EnvVar,
   V1Job,
   V1PodSpec,
   V1PodTemplateSpec,
@@ -13,9 +14,10 @@ import type {
 } from "@kubernetes/client-node";
 import { workspaceApiVersion, workspaceKind, workspaceLabel, type Workspace } from "../../crds/index.ts";
 import type { RuntimeSpec, TuningRuntimeSpec } from "../../presets/runtime/spec.ts";
-import { DISTRIBUTED_PORT, SERVICE_PORT } from "../../presets/runtime/spec.ts";
+import { DISTRIBUTED_PORT, DISTRIBUTED_PORT_NAME, SERVICE_PORT } from "../../presets/runtime/spec.ts";
+import { launchEnv, type ReplicaRole } from "../../presets/runtime/multinode.ts";
 import { gpuTaint, nodeLabelsFor } from "./machines.ts";
-import { headlessServiceName, workloadName } from "./naming.ts";
+import { headlessServiceName, leaderStatefulSetName, workerStatefulSetName, workloadName } from "./naming.ts";
 import type { Placement } from "./placement.ts";
 
 /** The extender's contract (scheduler/): the nodes the planner chose, and the per-GPU memory the model needs. */
@@ -212,47 +214,105 @@ export function inferenceDeployment(
   };
 }
 
-/**
- * A replica spanning several nodes: one pod per node, ranks from the pod ordinal, rendezvous at
- * the first pod of each group through the headless Service.
+/** Tells the leader of a multi-node replica, which serves HTTP, from its workers. */
+export const replicaRoleLabel = "kaito.sh/replica-role";
+
+/*
+ * Only leaders may receive traffic, and a Service tells pods apart only by labels, which a
+ * StatefulSet copies from one template to every pod. The one per-pod label it adds,
+ * apps.kubernetes.io/pod-index (beta in Kubernetes 1.28, unconditional in v1.37, whose feature
+ * gate is gone), names one ordinal, and a Service selector is a plain map: it can pick the leader
+ * of one replica (index 0) but not the leaders 0, N, 2N... of several. Failing the workers'
+ * readiness does not help either: readiness is per pod, not per port, so a worker ready for the
+ * StatefulSet is ready behind port 80 too, and one never ready would stall every rolling update
+ * (and kwok, which plays the pods locally, marks every pod ready whatever its probes say).
+ *
+ * So leaders and workers are two StatefulSets with two templates and two labels, the shape of the
+ * LeaderWorkerSet API: the leader StatefulSet has one pod per replica (ordinal = replica), the
+ * worker StatefulSet N-1 per replica. The Service selects the leader label, which holds for any
+ * number of replicas, on any Kubernetes version, and under kwok. Both share the headless Service,
+ * which publishes not-ready pods so workers can resolve a leader that is still loading. On a real
+ * cluster a leader turns ready once its /health answers, which needs its whole group formed and
+ * the model loaded; workers carry no probe and are ready while they run: the leader's /health
+ * speaks for the group.
  */
-export function inferenceStatefulSet(
+
+function withEnv(container: V1Container, vars: V1EnvVar[]): V1EnvVar[] {
+  const names = new Set(vars.map((v) => v.name));
+  return [...(container.env ?? []).filter((e) => !names.has(e.name)), ...vars];
+}
+
+function replicaStatefulSet(
   ws: Workspace,
   placement: Placement,
   template: V1PodTemplateSpec,
+  role: ReplicaRole,
 ): Owned<V1StatefulSet> {
   const t = structuredClone(template);
+  const labels = { [workspaceLabel]: ws.metadata!.name!, [replicaRoleLabel]: role };
+  t.metadata = { ...t.metadata, labels: { ...t.metadata?.labels, ...labels } };
   const container = t.spec!.containers[0]!;
-  container.env = [
-    ...(container.env ?? []),
-    { name: "KAITO_NODES_PER_REPLICA", value: String(placement.nodesPerReplica) },
-    { name: "KAITO_HEADLESS_SERVICE", value: headlessServiceName(ws) },
-    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-  ];
-  container.ports = [...(container.ports ?? []), { name: "torchrun", containerPort: DISTRIBUTED_PORT }];
+  container.env = withEnv(container, [
+    { name: launchEnv.role, value: role },
+    { name: launchEnv.nodes, value: String(placement.nodesPerReplica) },
+    { name: launchEnv.leaders, value: leaderStatefulSetName(ws) },
+    { name: launchEnv.headlessService, value: headlessServiceName(ws) },
+    { name: launchEnv.podName, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    { name: launchEnv.namespace, valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+  ]);
+  if (role === "worker") {
+    // A worker answers no /health, and without a container port named "http" no Service
+    // could send it port-80 traffic even if its selector matched: the Service targets "http".
+    delete container.ports;
+    delete container.readinessProbe;
+    delete container.startupProbe;
+  }
+  const perReplica = role === "leader" ? 1 : placement.nodesPerReplica - 1;
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: objectMeta(ws),
+    metadata: objectMeta(ws, role === "leader" ? leaderStatefulSetName(ws) : workerStatefulSetName(ws)),
     spec: {
-      replicas: placement.replicas * placement.nodesPerReplica,
+      replicas: placement.replicas * perReplica,
       serviceName: headlessServiceName(ws),
+      // A leader is ready only once its workers have joined: starting pods one at a time, each
+      // after the previous one is ready, would serialise every replica's start-up.
       podManagementPolicy: "Parallel",
-      selector: selector(ws),
+      selector: { matchLabels: labels },
       template: t,
     },
   };
 }
 
+/** Replicas spanning several nodes: their leaders, then their workers (see above). */
+export function inferenceStatefulSets(
+  ws: Workspace,
+  placement: Placement,
+  template: V1PodTemplateSpec,
+): [leaders: Owned<V1StatefulSet>, workers: Owned<V1StatefulSet>] {
+  return [
+    replicaStatefulSet(ws, placement, template, "leader"),
+    replicaStatefulSet(ws, placement, template, "worker"),
+  ];
+}
+
 export function inferenceService(ws: Workspace, multiNode: boolean): Owned<V1Service> {
   const ports: V1ServicePort[] = [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }];
-  if (multiNode)
-    ports.push({ name: "torchrun", port: DISTRIBUTED_PORT, targetPort: DISTRIBUTED_PORT, protocol: "TCP" });
+  const podSelector: Record<string, string> = { ...selector(ws).matchLabels };
+  if (multiNode) {
+    ports.push({
+      name: DISTRIBUTED_PORT_NAME,
+      port: DISTRIBUTED_PORT,
+      targetPort: DISTRIBUTED_PORT,
+      protocol: "TCP",
+    });
+    podSelector[replicaRoleLabel] = "leader";
+  }
   return {
     apiVersion: "v1",
     kind: "Service",
     metadata: objectMeta(ws),
-    spec: { type: "ClusterIP", selector: selector(ws).matchLabels, ports },
+    spec: { type: "ClusterIP", selector: podSelector, ports },
   };
 }
 
@@ -265,7 +325,7 @@ export function headlessService(ws: Workspace): Owned<V1Service> {
       clusterIP: "None",
       publishNotReadyAddresses: true,
       selector: selector(ws).matchLabels,
-      ports: [{ name: "torchrun", port: DISTRIBUTED_PORT, protocol: "TCP" }],
+      ports: [{ name: DISTRIBUTED_PORT_NAME, port: DISTRIBUTED_PORT, protocol: "TCP" }],
     },
   };
 }

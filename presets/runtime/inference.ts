@@ -1,13 +1,28 @@
 import { UserError } from "../../lib/errors.ts";
-import { GPUS_PER_NODE, parallelLayout } from "../memory/parallel.ts";
+import { GPUS_PER_NODE, parallelLayout, type ParallelLayout } from "../memory/parallel.ts";
 import { VLLM_GPU_MEMORY_UTILIZATION } from "../memory/inference.ts";
 import { resolveServingOptions, type ResolvedServingOptions, type ServingOptions } from "../requirements.ts";
+import type { ModelShape } from "../memory/weights.ts";
 import type { Preset } from "../types.ts";
-import { flagArgs, HEALTH_PATH, INFERENCE_PORT, type RuntimeSpec } from "./spec.ts";
+import { launchEnv, multiNodeCommand } from "./multinode.ts";
+import {
+  DISTRIBUTED_PORT,
+  DISTRIBUTED_PORT_NAME,
+  flagArgs,
+  HEALTH_PATH,
+  INFERENCE_PORT,
+  type ContainerPort,
+  type RuntimeSpec,
+} from "./spec.ts";
 
 export interface InferenceRuntimeOptions extends ServingOptions {
   /** GPUs the replica's pod gets: a power of two up to 8. Default 1. */
   gpus?: number;
+  /**
+   * Nodes one replica spans, one pod of `gpus` GPUs on each. Default 1; more makes the pods of a
+   * replica one distributed group (multinode.ts), the leader serving HTTP.
+   */
+  nodes?: number;
   /**
    * Image holding the weights: required for presets whose licence rules out a public image
    * (Llama 2), an override for the rest.
@@ -28,32 +43,59 @@ const TORCH_DTYPE = { bf16: "bfloat16", fp16: "float16" } as const;
 export function inferenceRuntime(preset: Preset, options: InferenceRuntimeOptions = {}): RuntimeSpec {
   const settings = resolveServingOptions(preset, options);
   const gpus = options.gpus ?? 1;
+  const nodes = options.nodes ?? 1;
   if (!Number.isSafeInteger(gpus) || gpus < 1 || gpus > GPUS_PER_NODE || (gpus & (gpus - 1)) !== 0) {
     throw new UserError(`gpus must be 1, 2, 4 or 8 (one node's worth), got ${gpus}.`);
   }
-  if (gpus > 1 && settings.runtime === "vllm" && !preset.tensorParallel) {
+  if (!Number.isSafeInteger(nodes) || nodes < 1) {
+    throw new UserError(`nodes must be a whole number of at least 1, got ${nodes}.`);
+  }
+  if (gpus * nodes > 1 && settings.runtime === "vllm" && !preset.tensorParallel) {
     throw new UserError(
       `"${preset.name}" cannot be split over GPUs (${preset.figures.attentionHeads} attention heads); give each replica 1 GPU.`,
     );
   }
   const source = weightsLocation(preset, options.image);
-  const args =
-    settings.runtime === "vllm"
-      ? vllmArgs(preset, settings, gpus, source)
-      : transformersArgs(preset, settings, source);
+  const multiNode = nodes > 1;
+  let command: string[];
+  let args: string[];
+  if (settings.runtime === "vllm") {
+    const server = vllmArgs(preset, settings, gpus, nodes, source);
+    // The multi-node wrapper runs its args as the server once the group has formed.
+    command = multiNode ? multiNodeCommand("vllm", gpus) : ["python3", VLLM_SERVER];
+    args = multiNode ? ["python3", VLLM_SERVER, ...server] : server;
+  } else {
+    command = multiNode ? multiNodeCommand("transformers", gpus) : ["accelerate", "launch"];
+    args = transformersArgs(preset, settings, nodes, source);
+  }
+  const ports: ContainerPort[] = [{ name: "http", containerPort: INFERENCE_PORT }];
+  if (multiNode) ports.push({ name: DISTRIBUTED_PORT_NAME, containerPort: DISTRIBUTED_PORT });
   return {
     runtime: settings.runtime,
     image: source.image,
-    command: settings.runtime === "vllm" ? ["python3", VLLM_SERVER] : ["accelerate", "launch"],
+    command,
     args,
-    env: [],
-    ports: [{ name: "http", containerPort: INFERENCE_PORT }],
+    env: multiNode ? [{ name: launchEnv.nodes, value: String(nodes) }] : [],
+    ports,
     readinessProbe: { path: HEALTH_PATH, port: INFERENCE_PORT, periodSeconds: 10 },
     startupTimeoutSeconds: preset.readinessTimeoutMinutes * 60,
     gpus,
     sharedMemory: true,
     needsModelAccessToken: preset.weights.kind === "download" && preset.weights.gated,
   };
+}
+
+/**
+ * How vLLM splits a replica of `gpusPerNode` GPUs on each of `nodes` nodes. Tensor parallelism
+ * exchanges activations on every layer, so it stays inside a node (NVLink); the nodes become
+ * pipeline stages, which pass activations only at stage boundaries. On one node this is
+ * parallelLayout itself. The memory model sizes a replica with parallelLayout over all its GPUs,
+ * which may shard the KV cache fewer ways than this layout does (never more), so its figure
+ * remains an upper bound for the multi-node layout.
+ */
+export function replicaLayout(model: ModelShape, gpusPerNode: number, nodes: number): ParallelLayout {
+  const node = parallelLayout(model, gpusPerNode);
+  return { tensor: node.tensor, pipeline: node.pipeline * nodes };
 }
 
 interface WeightsLocation {
@@ -82,9 +124,10 @@ function vllmArgs(
   preset: Preset,
   s: ResolvedServingOptions,
   gpus: number,
+  nodes: number,
   source: WeightsLocation,
 ): string[] {
-  const layout = parallelLayout(preset.figures, gpus);
+  const layout = replicaLayout(preset.figures, gpus, nodes);
   const flags: Record<string, string> = {
     "served-model-name": preset.name,
     dtype: TORCH_DTYPE[preset.figures.dtype],
@@ -95,6 +138,8 @@ function vllmArgs(
   };
   if (s.dtype === "bf16" || s.dtype === "fp16") flags.dtype = TORCH_DTYPE[s.dtype];
   if (layout.pipeline > 1) flags["pipeline-parallel-size"] = String(layout.pipeline);
+  // Ray is how vLLM reaches GPUs in other pods; on one node its default multiprocessing suffices.
+  if (nodes > 1) flags["distributed-executor-backend"] = "ray";
   // int8 as fp8 weights (Ada/Hopper natively, Ampere through weight-only kernels); int4 as
   // bitsandbytes 4-bit quantization while loading.
   if (s.dtype === "int8") flags.quantization = "fp8";
@@ -108,9 +153,26 @@ function vllmArgs(
   return flagArgs({ ...preset.vllmArgs, ...model, ...flags });
 }
 
-function transformersArgs(preset: Preset, s: ResolvedServingOptions, source: WeightsLocation): string[] {
-  // One process that spreads the layers over every GPU it sees (accelerate's big-model dispatch).
-  const launcher = ["--num_processes", "1", "--num_machines", "1", "--machine_rank", "0", "--gpu_ids", "all"];
+function transformersArgs(
+  preset: Preset,
+  s: ResolvedServingOptions,
+  nodes: number,
+  source: WeightsLocation,
+): string[] {
+  // One process per node that spreads the layers over every GPU it sees (accelerate's big-model
+  // dispatch); --num_processes counts them over all nodes. Across nodes, the wrapper adds this
+  // pod's --machine_rank and the leader's address.
+  const launcher =
+    nodes > 1
+      ? [
+          "--num_processes",
+          String(nodes),
+          "--num_machines",
+          String(nodes),
+          "--main_process_port",
+          String(DISTRIBUTED_PORT),
+        ]
+      : ["--num_processes", "1", "--num_machines", "1", "--machine_rank", "0"];
   const flags: Record<string, string> = {
     pipeline: "text-generation",
     served_model_name: preset.name,
@@ -123,5 +185,11 @@ function transformersArgs(preset: Preset, s: ResolvedServingOptions, source: Wei
     Object.assign(flags, { pretrained_model_name_or_path: source.download.repo, allow_remote_files: "" });
     if (source.download.revision) flags.revision = source.download.revision;
   }
-  return [...launcher, TRANSFORMERS_SERVER, ...flagArgs({ ...preset.transformersArgs, ...flags })];
+  return [
+    ...launcher,
+    "--gpu_ids",
+    "all",
+    TRANSFORMERS_SERVER,
+    ...flagArgs({ ...preset.transformersArgs, ...flags }),
+  ];
 }

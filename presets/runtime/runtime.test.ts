@@ -92,6 +92,71 @@ describe("vLLM inference pods", () => {
   });
 });
 
+describe("multi-node inference pods", () => {
+  it("vLLM keeps tensor parallelism inside a node and makes the nodes pipeline stages over Ray", () => {
+    const spec = inferenceRuntime(mustGetPreset("llama-3.3-70b-instruct"), { gpus: 1, nodes: 2 });
+    expect(spec.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+    expect(spec.args.slice(0, 2)).toEqual(["python3", "/workspace/vllm/inference_api.py"]);
+    expect(flag(spec.args, "tensor-parallel-size")).toBe("1");
+    expect(flag(spec.args, "pipeline-parallel-size")).toBe("2");
+    expect(flag(spec.args, "distributed-executor-backend")).toBe("ray");
+    expect(spec.env).toEqual([{ name: "KAITO_NODES_PER_REPLICA", value: "2" }]);
+    expect(spec.ports).toEqual([
+      { name: "http", containerPort: 5000 },
+      { name: "rendezvous", containerPort: 29500 },
+    ]);
+    expect(spec.gpus).toBe(1);
+
+    const eight = inferenceRuntime(mustGetPreset("llama-3.3-70b-instruct"), { gpus: 8, nodes: 2 });
+    expect([flag(eight.args, "tensor-parallel-size"), flag(eight.args, "pipeline-parallel-size")]).toEqual([
+      "8",
+      "2",
+    ]);
+    // 10 KV heads allow 2-way tensor parallelism: 8 GPUs are 4 stages, two nodes 8.
+    const medium = inferenceRuntime(mustGetPreset("phi-3-medium-4k-instruct"), { gpus: 8, nodes: 2 });
+    expect([flag(medium.args, "tensor-parallel-size"), flag(medium.args, "pipeline-parallel-size")]).toEqual([
+      "2",
+      "8",
+    ]);
+  });
+
+  it("transformers launches one accelerate process per node, rendezvousing on port 29500", () => {
+    const spec = inferenceRuntime(mustGetPreset("phi-3-medium-4k-instruct"), {
+      runtime: "transformers",
+      gpus: 4,
+      nodes: 3,
+    });
+    expect(spec.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+    expect(spec.args.slice(0, 9)).toEqual([
+      "--num_processes",
+      "3",
+      "--num_machines",
+      "3",
+      "--main_process_port",
+      "29500",
+      "--gpu_ids",
+      "all",
+      "/workspace/tfs/inference_api.py",
+    ]);
+    // Rank and leader differ per pod: the wrapper adds them (multinode.test.ts).
+    expect(flag(spec.args, "machine_rank")).toBeUndefined();
+    expect(flag(spec.args, "main_process_ip")).toBeUndefined();
+  });
+
+  it("stays single-node for one node and refuses splits the model or the count rule out", () => {
+    const one = inferenceRuntime(mustGetPreset("phi-2"), { nodes: 1 });
+    expect(one.command).toEqual(["python3", "/workspace/vllm/inference_api.py"]);
+    expect(flag(one.args, "distributed-executor-backend")).toBeUndefined();
+    expect(one.env).toEqual([]);
+    expect(userError(() => inferenceRuntime(mustGetPreset("falcon-7b"), { nodes: 2 }))).toMatch(
+      /cannot be split over GPUs \(71 attention heads\)/,
+    );
+    expect(userError(() => inferenceRuntime(mustGetPreset("phi-2"), { nodes: 0 }))).toBe(
+      "nodes must be a whole number of at least 1, got 0.",
+    );
+  });
+});
+
 describe("transformers inference pods", () => {
   it("launches KAITO's transformers server through accelerate with the preset's flags", () => {
     const spec = inferenceRuntime(mustGetPreset("phi-3-mini-4k-instruct"), {

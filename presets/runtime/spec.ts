@@ -4,8 +4,10 @@ import type { RuntimeName } from "../types.ts";
 export const INFERENCE_PORT = 5000;
 /** Port of the inference Service; it targets INFERENCE_PORT. */
 export const SERVICE_PORT = 80;
-/** Port the ranks of a multi-node replica rendezvous on. */
+/** Port the ranks of a multi-node replica rendezvous on: the Ray head, or torch's c10d store. */
 export const DISTRIBUTED_PORT = 29500;
+/** Name of that port on containers and Services. */
+export const DISTRIBUTED_PORT_NAME = "rendezvous";
 /** Answers 200 once the model is loaded; both KAITO inference servers expose it. */
 export const HEALTH_PATH = "/health";
 
