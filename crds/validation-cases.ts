@@ -160,6 +160,12 @@ export const invalidWorkspaces: readonly InvalidWorkspaceCase[] = [
     "required when accessMode is private",
   ),
   inference(
+    "a model access secret that is not a Secret name",
+    { inference: { preset: { presetOptions: { modelAccessSecret: "HF Token" } } } },
+    "inference.preset.presetOptions.modelAccessSecret",
+    "must be a Secret name",
+  ),
+  inference(
     "preset and template together",
     { inference: { template: { spec: { containers: [{ name: "model", image: "example.com/model:1" }] } } } },
     "inference",

@@ -193,6 +193,42 @@ describe("workloads", () => {
     expect(pod.initContainers?.[0]?.args?.[0]).toContain("dolly-15k-oai-style");
     expect(pod.containers.map((c) => c.name)).toEqual(["tuner", "results-pusher"]);
   });
+
+  it("hands a gated model's token to the runtime only by reference to its Secret", () => {
+    const hfToken = {
+      name: "HF_TOKEN",
+      valueFrom: { secretKeyRef: { name: "hf-token", key: "HF_TOKEN" } },
+    };
+    const ws = example("kaito_workspace_phi_3.yaml");
+    ws.inference = {
+      preset: { name: "llama-3.3-70b-instruct", presetOptions: { modelAccessSecret: "hf-token" } },
+    };
+    const runtime = inferenceRuntime(mustGetPreset("llama-3.3-70b-instruct"), { gpus: 2 });
+    expect(runtime.needsModelAccessToken).toBe(true);
+    const env = inferencePodTemplate(ws, { ...placement, gpusPerPod: 2 }, runtime, ["n"], 40).spec!
+      .containers[0]!.env;
+    expect(env).toContainEqual(hfToken);
+
+    const tuning = example("kaito_workspace_phi_3_tuning.yaml");
+    tuning.tuning!.preset!.presetOptions = { modelAccessSecret: "hf-token" };
+    const job = tuningJob(
+      tuning,
+      tuningRuntime(mustGetPreset("phi-3-mini-4k-instruct"), "qlora", { gpus: 1 }),
+      ["n"],
+    );
+    expect(job.spec!.template.spec!.containers[0]!.env).toContainEqual(hfToken);
+
+    // Without the option there is no token variable at all.
+    const plain = example("kaito_workspace_phi_3.yaml");
+    const plainEnv = inferencePodTemplate(
+      plain,
+      placement,
+      inferenceRuntime(mustGetPreset("phi-3-mini-4k-instruct"), { gpus: 1 }),
+      ["n"],
+      4,
+    ).spec!.containers[0]!.env;
+    expect(plainEnv?.some((e) => e.name === "HF_TOKEN")).toBe(false);
+  });
 });
 
 describe("placement by the planner", () => {

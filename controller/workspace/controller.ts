@@ -138,6 +138,16 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
         "WorkloadApplied",
         `Applied the ${ws.tuning ? "tuning Job" : "inference workload"} on ${resources.nodes.length} node(s).`,
       );
+    const presetSpec = ws.inference?.preset ?? ws.tuning?.preset;
+    const gated =
+      need.kind === "preset" && need.preset.weights.kind === "download" && need.preset.weights.gated;
+    if (workload.applied && gated && !presetSpec?.presetOptions?.modelAccessSecret)
+      this.d.recorder.event(
+        ws,
+        "Warning",
+        "ModelAccessSecretMissing",
+        `${presetSpec?.name}'s weights are gated on Hugging Face: set presetOptions.modelAccessSecret to a Secret whose HF_TOKEN key holds an access token.`,
+      );
     this.setWorkload(ws, workload);
     return minResult(afterResources);
   }

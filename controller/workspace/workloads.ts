@@ -69,14 +69,26 @@ function nodeAffinity(ws: Workspace, nodes: readonly string[]): V1PodSpec["affin
   };
 }
 
-function runtimeContainer(name: string, spec: RuntimeSpec, mounts: V1VolumeMount[]): V1Container {
+/**
+ * The runtime's container. `modelAccessSecret` (presetOptions) becomes HF_TOKEN, read from the
+ * Secret by the kubelet: the token never passes through the operator or the pod spec.
+ */
+function runtimeContainer(
+  name: string,
+  spec: RuntimeSpec,
+  mounts: V1VolumeMount[],
+  modelAccessSecret?: string,
+): V1Container {
   const gpu = { "nvidia.com/gpu": String(spec.gpus) };
+  const token: V1EnvVar[] = modelAccessSecret
+    ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: modelAccessSecret, key: "HF_TOKEN" } } }]
+    : [];
   const container: V1Container = {
     name,
     image: spec.image,
     command: [...spec.command],
     args: [...spec.args],
-    env: spec.env.map((e) => ({ name: e.name, value: e.value })),
+    env: [...spec.env.map((e) => ({ name: e.name, value: e.value })), ...token],
     ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.containerPort })),
     resources: { requests: gpu, limits: gpu },
     volumeMounts: mounts,
@@ -124,7 +136,12 @@ export function inferencePodTemplate(
     mounts.push({ name: "config", mountPath: "/mnt/config", readOnly: true });
   }
   const initContainers: V1Container[] = [];
-  const container = runtimeContainer("model", runtime, mounts);
+  const container = runtimeContainer(
+    "model",
+    runtime,
+    mounts,
+    inference.preset?.presetOptions?.modelAccessSecret,
+  );
   if (adapters.length > 0) {
     volumes.push({ name: "adapters", emptyDir: {} });
     mounts.push({ name: "adapters", mountPath: adapterDir });
@@ -381,7 +398,9 @@ export function tuningJob(ws: Workspace, runtime: TuningRuntimeSpec, nodes: read
     volumes.push(sharedMemory);
     mounts.push(sharedMemoryMount);
   }
-  const containers: V1Container[] = [runtimeContainer("tuner", runtime, mounts)];
+  const containers: V1Container[] = [
+    runtimeContainer("tuner", runtime, mounts, tuning.preset?.presetOptions?.modelAccessSecret),
+  ];
   if (output.image) {
     volumes.push({
       name: "push-secret",

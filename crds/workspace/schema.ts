@@ -76,9 +76,22 @@ function preset(path: string): JSONSchemaProps {
         enum: [...accessModes],
         default: "public",
       }),
-      presetOptions: obj("Where a private model image comes from.", {
+      presetOptions: obj("Where a private model image comes from, and the token for gated model downloads.", {
         image: str("The model image.", { maxLength: 1024 }),
         imagePullSecrets: secretNames("Secrets in the Workspace's namespace for pulling the image."),
+        // KAITO's v1beta1 field, accepted here too: presets that download gated weights need it.
+        modelAccessSecret: str(
+          "A Secret in the Workspace's namespace whose HF_TOKEN key holds a Hugging Face access token, for models whose weights are gated.",
+          {
+            maxLength: 253,
+            "x-kubernetes-validations": [
+              rule(
+                `self.matches(${celString(dnsSubdomain)})`,
+                `${path}.presetOptions.modelAccessSecret must be a Secret name: lower-case letters, digits, '-' and '.'`,
+              ),
+            ],
+          },
+        ),
       }),
     },
     {

@@ -15,7 +15,11 @@ const dataSource: Complete<DataSource> = {
 const preset: Complete<PresetSpec> = {
   name: "phi-3-mini-4k-instruct",
   accessMode: "private",
-  presetOptions: { image: "myregistry.azurecr.io/phi-3:1", imagePullSecrets: ["pull"] },
+  presetOptions: {
+    image: "myregistry.azurecr.io/phi-3:1",
+    imagePullSecrets: ["pull"],
+    modelAccessSecret: "hf-token",
+  },
 };
 
 // Every field of the interface is present (Complete<> makes tsc insist), so the comparison below

@@ -22,6 +22,8 @@ export interface PresetOptions {
   image?: string;
   /** Secrets in the Workspace's namespace for pulling the model image. */
   imagePullSecrets?: string[];
+  /** A Secret whose HF_TOKEN key holds the Hugging Face token for gated weights (KAITO v1beta1's field). */
+  modelAccessSecret?: string;
 }
 
 export interface PresetSpec {
