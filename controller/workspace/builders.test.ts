@@ -8,7 +8,7 @@ import type { V1Container, V1PodTemplateSpec, V1StatefulSet } from "@kubernetes/
 import { inferenceRuntime, mustGetPreset, tuningRuntime } from "../../presets/index.ts";
 import { runLaunch } from "../../presets/runtime/fixtures.ts";
 import { desiredMachine, nodeLabelsFor } from "./machines.ts";
-import { headlessServiceName, machineName } from "./naming.ts";
+import { headlessServiceName, leaderStatefulSetName, machineName, workerStatefulSetName } from "./naming.ts";
 import { PlacementError, placeOnInstanceType, placeWithPlanner, type Placement } from "./placement.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { modelNeed } from "./requirement.ts";
@@ -92,6 +92,28 @@ describe("Machines", () => {
     expect(machineName(ws, "Standard_NC12s_v3", 0)).not.toBe(a);
     const long = { ...ws, metadata: { ...ws.metadata, name: "x".repeat(80) } };
     expect(machineName(long, "Standard_NC6s_v3", 7)).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+  });
+
+  it("leave a short workspace's multi-node objects their plain names and fit a 63-character one's", () => {
+    const ws = example("kaito_workspace_phi_3.yaml");
+    expect([headlessServiceName(ws), leaderStatefulSetName(ws), workerStatefulSetName(ws)]).toEqual([
+      "workspace-phi-3-mini-headless",
+      "workspace-phi-3-mini-leader",
+      "workspace-phi-3-mini-worker",
+    ]);
+    const named = (name: string) => ({ ...ws, metadata: { ...ws.metadata, name } });
+    const longest = named(`w${"-x".repeat(31)}`);
+    const label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+    expect(headlessServiceName(longest)).toMatch(label);
+    expect(headlessServiceName(longest).length).toBeLessThanOrEqual(63);
+    for (const sts of [leaderStatefulSetName(longest), workerStatefulSetName(longest)]) {
+      expect(sts).toMatch(label);
+      // Room for the "-<10 characters>" of the pods' controller-revision-hash label.
+      expect(sts.length).toBeLessThanOrEqual(52);
+    }
+    // Two long names that share their first characters still get different objects.
+    const other = named(`w${"-x".repeat(30)}-y`);
+    expect(leaderStatefulSetName(other)).not.toBe(leaderStatefulSetName(longest));
   });
 
   it("carry the selector's labels, the workspace labels, the SKU requirement and the GPU taint", () => {

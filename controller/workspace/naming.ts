@@ -27,14 +27,32 @@ export function workloadName(ws: Workspace): string {
   return ws.metadata!.name!;
 }
 
-export function headlessServiceName(ws: Workspace): string {
-  return `${workloadName(ws)}-headless`;
+/**
+ * `<workspace>-<suffix>`, shortened with a hash of the full name when it would pass `max`: a
+ * Workspace name may take all 63 characters of a DNS label, its derived objects may not.
+ */
+function derivedName(ws: Workspace, suffix: string, max: number): string {
+  const full = `${workloadName(ws)}-${suffix}`;
+  if (full.length <= max) return full;
+  const keep = workloadName(ws)
+    .slice(0, max - suffix.length - 8)
+    .replace(/-+$/, "");
+  return `${keep}-${shortHash(full, 6)}-${suffix}`;
 }
 
+/** A Service name is a DNS label. */
+export function headlessServiceName(ws: Workspace): string {
+  return derivedName(ws, "headless", 63);
+}
+
+// A StatefulSet stamps its pods with controller-revision-hash = "<name>-<10 characters>", a label
+// value of at most 63 characters: its name may have 52.
+const statefulSetNameMax = 52;
+
 export function leaderStatefulSetName(ws: Workspace): string {
-  return `${workloadName(ws)}-leader`;
+  return derivedName(ws, "leader", statefulSetNameMax);
 }
 
 export function workerStatefulSetName(ws: Workspace): string {
-  return `${workloadName(ws)}-worker`;
+  return derivedName(ws, "worker", statefulSetNameMax);
 }
