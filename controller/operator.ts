@@ -8,12 +8,13 @@ import { KubeEventRecorder } from "../kube/events.ts";
 import { InProcessPlannerClient, type PlannerClient } from "../planner/grpc/index.ts";
 import { startPlannerServer } from "../planner/grpc/server.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
-import { registerWorkspaceController } from "./workspace/index.ts";
+import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
 import { registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
 import { startGpuExtender } from "../scheduler/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
+export { defaultSchedulerName };
 export type OperatorComponent = (typeof componentNames)[number];
 
 /** host:port of every server; port 0 picks a free one (tests). */
@@ -44,6 +45,8 @@ export interface OperatorOptions {
   workspaceConcurrency?: number;
   /** Where Machines become nodes; required with the provisioner component. */
   cloud?: CloudProvider;
+  /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
+  schedulerName?: string;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -76,7 +79,12 @@ export function buildOperator(o: OperatorOptions): Manager {
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
   if (o.components.has("workspace")) {
-    registerWorkspaceController(manager, { planner, recorder, concurrency: o.workspaceConcurrency });
+    registerWorkspaceController(manager, {
+      planner,
+      recorder,
+      concurrency: o.workspaceConcurrency,
+      schedulerName: o.schedulerName ?? defaultSchedulerName,
+    });
   }
   if (o.components.has("provisioner")) {
     if (!o.cloud) throw new Error("the provisioner component needs a cloud backend");

@@ -21,6 +21,8 @@ export interface RunOptions {
   log: Logger;
   clock?: Clock;
   leaderElection?: { namespace: string };
+  /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
+  schedulerName?: string;
   /** Boot delay of local-cloud nodes. */
   localBootDelayMs?: number;
   /** Called once the manager is built, before it starts (tests read its ports and registry). */

@@ -4,7 +4,12 @@ import { UserError } from "../../lib/errors.ts";
 import { jsonLogger, type LogLevel } from "../../lib/log.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { KubeClient } from "../../kube/client.ts";
-import { componentNames, defaultAddresses, type OperatorComponent } from "../../controller/operator.ts";
+import {
+  componentNames,
+  defaultAddresses,
+  defaultSchedulerName,
+  type OperatorComponent,
+} from "../../controller/operator.ts";
 import { runOperator } from "../../controller/run.ts";
 import { azureSettingsFrom, defaultImage } from "../../provisioner/cloud/azure/index.ts";
 
@@ -23,6 +28,9 @@ Options:
   --extender-bind-address ADDR      scheduler extender (default: ${defaultAddresses.extender})
   --leader-elect                    elect one active manager through a Lease (for several replicas)
   --leader-election-namespace NS    namespace of the Lease (default: kaito-system)
+  --scheduler-name NAME             spec.schedulerName of the workspace pods (default:
+                                    ${defaultSchedulerName}); kaito-scheduler when deploy/scheduler
+                                    runs the extender beside a second kube-scheduler
   --boot-delay SECONDS              local cloud only: how long a new node takes to boot (default: 3)
   --azure-subscription-id ID        azure cloud: subscription of the VMs (or $AZURE_SUBSCRIPTION_ID)
   --azure-resource-group NAME       azure cloud: resource group of the VMs (or $AZURE_RESOURCE_GROUP)
@@ -37,6 +45,10 @@ Options:
 `;
 
 const levels: LogLevel[] = ["debug", "info", "warn", "error"];
+
+function isDnsSubdomain(name: string): boolean {
+  return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
+}
 
 export const controllerCommand: Command = {
   name: "controller",
@@ -55,6 +67,7 @@ export const controllerCommand: Command = {
         "extender-bind-address": { type: "string", default: defaultAddresses.extender },
         "leader-elect": { type: "boolean", default: false },
         "leader-election-namespace": { type: "string", default: "kaito-system" },
+        "scheduler-name": { type: "string", default: defaultSchedulerName },
         "log-level": { type: "string", default: "info" },
         "boot-delay": { type: "string", default: "3" },
         "azure-subscription-id": { type: "string" },
@@ -83,6 +96,12 @@ export const controllerCommand: Command = {
       }
       components.add(c as OperatorComponent);
     }
+    const schedulerName = values["scheduler-name"]!;
+    // The API server would refuse every workspace pod; better to refuse the flag.
+    if (!isDnsSubdomain(schedulerName))
+      throw new UserError(
+        `--scheduler-name must be a DNS subdomain (lowercase letters, digits, "-" and "."), got "${schedulerName}".`,
+      );
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
@@ -104,6 +123,7 @@ export const controllerCommand: Command = {
             extender: values["extender-bind-address"]!,
           },
           localBootDelayMs: bootDelaySeconds * 1000,
+          schedulerName,
           ...(azure ? { azure } : {}),
           leaderElection: values["leader-elect"]
             ? { namespace: values["leader-election-namespace"]! }

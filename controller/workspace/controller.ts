@@ -41,6 +41,8 @@ export interface WorkspaceDependencies {
   nodes: Informer<V1Node & KubeObject>;
   pods: Informer<V1Pod & KubeObject>;
   workloads: WorkloadCaches;
+  /** spec.schedulerName of the workload's pods. */
+  schedulerName: string;
 }
 
 type Conditions = WorkspaceCondition[] | undefined;
@@ -130,6 +132,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       resources.nodes,
       this.d.client,
       this.d.workloads,
+      this.d.schedulerName,
     );
     if (workload.applied)
       this.d.recorder.event(

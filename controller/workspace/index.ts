@@ -11,6 +11,7 @@ import { WorkspaceReconciler } from "./controller.ts";
 import { registerWorkspaceMetrics } from "./metrics.ts";
 
 export { workspaceFinalizer } from "./controller.ts";
+export { defaultSchedulerName } from "./workload.ts";
 
 /** The Machine's workspace, from its labels: Machines are cluster-scoped, so no ownerReference. */
 function workspaceOfMachine(m: KubeObject): string[] {
@@ -22,7 +23,7 @@ function workspaceOfMachine(m: KubeObject): string[] {
 
 export function registerWorkspaceController(
   manager: Manager,
-  deps: { planner: PlannerClient; recorder: EventRecorder; concurrency?: number },
+  deps: { planner: PlannerClient; recorder: EventRecorder; concurrency?: number; schedulerName: string },
 ): void {
   const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
   const machines = manager.informer<Machine & KubeObject>(api.machines);
@@ -31,6 +32,7 @@ export function registerWorkspaceController(
     planner: deps.planner,
     recorder: deps.recorder,
     clock: manager.clock,
+    schedulerName: deps.schedulerName,
     machines,
     nodes: manager.informer<V1Node & KubeObject>(api.nodes),
     pods: manager.informer<V1Pod & KubeObject>(api.pods),

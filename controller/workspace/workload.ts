@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { V1Deployment, V1Job, V1StatefulSet } from "@kubernetes/client-node";
+import type { V1Deployment, V1Job, V1PodTemplateSpec, V1StatefulSet } from "@kubernetes/client-node";
 import type { Workspace } from "../../crds/index.ts";
 import { inferenceRuntime, tuningRuntime } from "../../presets/index.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
@@ -21,6 +21,18 @@ import { headlessServiceName, leaderStatefulSetName, workerStatefulSetName, work
 
 export const specHashAnnotation = "kaito.sh/spec-hash";
 const fieldManager = "kaito-workspace-controller";
+
+/** What the API server puts in spec.schedulerName when a pod names none. */
+export const defaultSchedulerName = "default-scheduler";
+
+/**
+ * The pods go to the scheduler that calls the GPU extender: the cluster's own where it is wired
+ * in (`kaito up`), or the kaito-scheduler beside it (deploy/scheduler). A user's own template
+ * keeps the scheduler it names.
+ */
+function scheduledBy(template: V1PodTemplateSpec, schedulerName: string): V1PodTemplateSpec {
+  return { ...template, spec: { schedulerName, ...template.spec! } };
+}
 
 export interface WorkloadCaches {
   deployments: Informer<V1Deployment & KubeObject>;
@@ -98,6 +110,7 @@ export async function reconcileWorkload(
   nodes: string[],
   client: KubeClient,
   caches: WorkloadCaches,
+  schedulerName: string,
 ): Promise<WorkloadState> {
   const name = workloadName(ws);
   const key = `${ws.metadata!.namespace}/${name}`;
@@ -105,7 +118,9 @@ export async function reconcileWorkload(
   if (ws.tuning) {
     if (need.kind !== "preset") throw new Error("tuning always has a preset");
     const runtime = tuningRuntime(need.preset, ws.tuning.method ?? "lora", { gpus: placement.gpusPerPod });
-    const applied = await apply(client, api.jobs, c.jobs, tuningJob(ws, runtime, nodes));
+    const desired = tuningJob(ws, runtime, nodes);
+    desired.spec!.template = scheduledBy(desired.spec!.template, schedulerName);
+    const applied = await apply(client, api.jobs, c.jobs, desired);
     const job = caches.jobs.get(key);
     const conditions = job?.status?.conditions ?? [];
     return {
@@ -117,7 +132,7 @@ export async function reconcileWorkload(
       failed: conditions.some((x) => x.type === "Failed" && x.status === "True"),
     };
   }
-  const template =
+  const built =
     need.kind === "preset"
       ? inferencePodTemplate(
           ws,
@@ -131,6 +146,8 @@ export async function reconcileWorkload(
           need.requirement.minGpuMemoryGiB,
         )
       : customPodTemplate(ws, nodes);
+  // Before the StatefulSets copy it, so leaders and workers go to the same scheduler.
+  const template = scheduledBy(built, schedulerName);
   const multiNode = placement.nodesPerReplica > 1;
   let applied = await apply(client, api.services, c.services, inferenceService(ws, multiNode));
   if (multiNode) {
