@@ -1,7 +1,9 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
+import { kubeSchedulerConfig, kubeSchedulerConfigFile } from "../scheduler/scheduler-config.ts";
 
 interface Manifest {
   apiVersion?: string;
@@ -38,6 +40,61 @@ const manifests: { file: string; doc: Manifest }[] = files.flatMap((file) =>
 );
 const byKind = (kind: string) => manifests.filter((m) => m.doc?.kind === kind);
 const roles = [...byKind("Role"), ...byKind("ClusterRole")];
+const named = (kind: string, name: string) => {
+  const found = byKind(kind).find((m) => m.doc.metadata?.name === name);
+  if (!found) throw new Error(`deploy/ has no ${kind} ${name}`);
+  return found.doc;
+};
+
+interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  restartPolicy?: string;
+  ports?: { name: string; containerPort: number }[];
+  livenessProbe?: { httpGet: { path: string; port: number; scheme?: string } };
+  readinessProbe?: { httpGet: { path: string; port: number; scheme?: string } };
+  resources: { requests: object; limits: object };
+  securityContext: Record<string, unknown>;
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  serviceAccountName: string;
+  securityContext: { runAsNonRoot?: boolean };
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: { name: string; configMap?: { name: string } }[];
+}
+function deployment(name: string): { replicas: number; pod: PodSpec } {
+  const spec = named("Deployment", name).spec as { replicas: number; template: { spec: PodSpec } };
+  return { replicas: spec.replicas, pod: spec.template.spec };
+}
+/** The value of `--flag=value` in a container's arguments. */
+function flag(args: string[] | undefined, name: string): string | undefined {
+  return args?.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** deploy/scheduler's configMapGenerator: the ConfigMap kustomize makes from the scheduler's file. */
+const schedulerKustomization = parse(
+  readFileSync(path.join(deployDir, "scheduler/kustomization.yaml"), "utf8"),
+) as { configMapGenerator: { name: string; namespace: string; files: string[] }[] };
+const [schedulerConfigMap] = schedulerKustomization.configMapGenerator;
+const schedulerConfig = parse(
+  readFileSync(path.join(deployDir, "scheduler", schedulerConfigMap!.files[0]!), "utf8"),
+) as {
+  profiles: { schedulerName: string }[];
+  leaderElection: Record<string, unknown>;
+  extenders: { urlPrefix: string }[];
+};
+
+/** ClusterRoles and Roles that every cluster carries, which deploy/ binds but does not define. */
+const builtInRoles = [
+  "ClusterRole/system:kube-scheduler",
+  "ClusterRole/system:volume-scheduler",
+  "Role/extension-apiserver-authentication-reader",
+];
+const serviceAccount = (name: string) => ({ kind: "ServiceAccount", name, namespace: "kaito-system" });
 
 describe("deploy/ manifests", () => {
   it("parse, and every object names its kind", () => {
@@ -77,46 +134,65 @@ describe("deploy/ manifests", () => {
       }
   });
 
-  it("bind every role to the manager's ServiceAccount", () => {
+  it("bind every role deploy/ defines, and only the built-in roles named, to deploy/'s ServiceAccounts", () => {
     const roleNames = new Set(roles.map((r) => `${r.doc.kind}/${r.doc.metadata?.name}`));
+    const accounts = byKind("ServiceAccount").map(({ doc }) => serviceAccount(doc.metadata!.name!));
+    expect(accounts.map((a) => a.name).sort()).toEqual(["kaito-manager", "kaito-scheduler"]);
     const bindings = [...byKind("RoleBinding"), ...byKind("ClusterRoleBinding")];
     const bound = new Set<string>();
     for (const { doc } of bindings) {
-      const ref = doc.roleRef as { kind: string; name: string };
-      expect(roleNames, `${doc.metadata?.name} refers to a role deploy/ defines`).toContain(
-        `${ref.kind}/${ref.name}`,
-      );
-      expect(doc.subjects).toEqual([
-        { kind: "ServiceAccount", name: "kaito-manager", namespace: "kaito-system" },
-      ]);
-      bound.add(`${ref.kind}/${ref.name}`);
+      const ref = `${(doc.roleRef as { kind: string }).kind}/${(doc.roleRef as { name: string }).name}`;
+      const where = `${doc.kind}/${doc.metadata?.name} -> ${ref}`;
+      expect([...roleNames, ...builtInRoles], where).toContain(ref);
+      const subjects = doc.subjects as { name: string }[];
+      expect(subjects, where).toHaveLength(1);
+      expect(accounts, where).toContainEqual(subjects[0]);
+      // The cluster's scheduler roles go to the scheduler alone, never to the manager.
+      if (builtInRoles.includes(ref)) expect(subjects[0]!.name, where).toBe("kaito-scheduler");
+      bound.add(ref);
     }
-    expect([...bound].sort()).toEqual([...roleNames].sort());
+    for (const role of roleNames) expect(bound, `${role} is bound`).toContain(role);
+    // A RoleBinding grants a Role of its own namespace only.
+    for (const { doc } of byKind("RoleBinding")) {
+      const ref = doc.roleRef as { kind: string; name: string };
+      if (ref.kind !== "Role" || builtInRoles.includes(`Role/${ref.name}`)) continue;
+      expect(named("Role", ref.name).metadata?.namespace).toBe(doc.metadata?.namespace);
+    }
+  });
+
+  it("leave pod bindings to the kaito-scheduler: the manager serves no extender", () => {
+    const managerRoles = [...byKind("RoleBinding"), ...byKind("ClusterRoleBinding")]
+      .filter(({ doc }) => (doc.subjects as { name: string }[])[0]!.name === "kaito-manager")
+      .map(({ doc }) => doc.roleRef as { kind: string; name: string })
+      .map((ref) => named(ref.kind, ref.name));
+    expect(managerRoles.length).toBeGreaterThanOrEqual(2);
+    for (const role of managerRoles)
+      for (const rule of (role.rules ?? []) as Rule[]) {
+        expect(rule.resources, role.metadata?.name).not.toContain("pods/binding");
+        expect(rule.resources, role.metadata?.name).not.toContain("bindings");
+      }
+    const [manager] = deployment("kaito-manager").pod.containers;
+    const components = flag(manager!.args, "components")?.split(",");
+    expect(components).toEqual(expect.arrayContaining(["workspace", "provisioner", "planner"]));
+    expect(components).not.toContain("extender");
+    expect(flag(manager!.args, "extender-bind-address")).toBeUndefined();
   });
 
   it("run two replicas of the manager with leader election and probes on 8081", () => {
-    const [deployment, ...others] = byKind("Deployment");
-    expect(others).toHaveLength(0);
-    const spec = deployment!.doc.spec as {
-      replicas: number;
-      template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } };
-    };
-    expect(spec.replicas).toBe(2);
-    const pod = spec.template.spec;
+    expect(
+      byKind("Deployment")
+        .map(({ doc }) => doc.metadata?.name)
+        .sort(),
+    ).toEqual(["kaito-manager", "kaito-scheduler"]);
+    const { replicas, pod } = deployment("kaito-manager");
+    expect(replicas).toBe(2);
     expect(pod.serviceAccountName).toBe("kaito-manager");
-    const [container] = pod.containers as {
-      image: string;
-      args: string[];
-      livenessProbe: { httpGet: { path: string; port: number } };
-      readinessProbe: { httpGet: { path: string; port: number } };
-      resources: { requests: object; limits: object };
-      securityContext: Record<string, unknown>;
-    }[];
+    const [container] = pod.containers;
     expect(container!.image).toBe("kaito-ts:latest");
     expect(container!.args).toContain("--leader-elect");
     expect(container!.args).toContain("--leader-election-namespace=kaito-system");
-    expect(container!.livenessProbe.httpGet).toEqual({ path: "/healthz", port: 8081 });
-    expect(container!.readinessProbe.httpGet).toEqual({ path: "/readyz", port: 8081 });
+    expect(container!.livenessProbe!.httpGet).toEqual({ path: "/healthz", port: 8081 });
+    expect(container!.readinessProbe!.httpGet).toEqual({ path: "/readyz", port: 8081 });
     expect(container!.resources.requests).toMatchObject({
       cpu: expect.anything(),
       memory: expect.anything(),
@@ -127,21 +203,139 @@ describe("deploy/ manifests", () => {
       readOnlyRootFilesystem: true,
       privileged: false,
     });
-    expect((pod.securityContext as { runAsNonRoot: boolean }).runAsNonRoot).toBe(true);
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
   });
 
-  it("expose metrics, the extender and the planner on their contract ports", () => {
-    const ports = byKind("Service").flatMap(({ doc }) =>
-      (doc.spec as { ports: { port: number }[] }).ports.map((p) => p.port),
+  it("run two replicas of the kaito-scheduler, each kube-scheduler with its own extender beside it", () => {
+    const { replicas, pod } = deployment("kaito-scheduler");
+    expect(replicas).toBe(2);
+    expect(pod.serviceAccountName).toBe("kaito-scheduler");
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    const [scheduler, ...otherContainers] = pod.containers;
+    const [extender, ...otherInits] = pod.initContainers ?? [];
+    expect(otherContainers).toHaveLength(0);
+    expect(otherInits).toHaveLength(0);
+
+    // The local cluster builds kube-scheduler from the same Kubernetes release.
+    const script = readFileSync(path.join(deployDir, "../scripts/control-plane-binaries.sh"), "utf8");
+    const version = /^KUBERNETES_VERSION=(\S+)$/m.exec(script)![1];
+    expect(scheduler!.image).toBe(`registry.k8s.io/kube-scheduler:${version}`);
+    // --config is the generated ConfigMap's file, mounted from the volume that names it.
+    const configFile = flag(scheduler!.command, "config")!;
+    const mount = scheduler!.volumeMounts!.find((m) => configFile.startsWith(`${m.mountPath}/`))!;
+    expect(configFile).toBe(`${mount.mountPath}/${path.basename(kubeSchedulerConfigFile)}`);
+    expect(pod.volumes!.find((v) => v.name === mount.name)?.configMap?.name).toBe(schedulerConfigMap!.name);
+    expect(scheduler!.livenessProbe!.httpGet).toEqual({ path: "/healthz", port: 10259, scheme: "HTTPS" });
+
+    // A sidecar: started before kube-scheduler, stopped after it.
+    expect(extender!.restartPolicy).toBe("Always");
+    expect(extender!.image).toBe("kaito-ts:latest");
+    expect(flag(extender!.args, "components")).toBe("extender");
+    // Loopback only: nothing but this pod's kube-scheduler may ask it to bind pods.
+    expect(flag(extender!.args, "extender-bind-address")).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(extender!.livenessProbe!.httpGet).toEqual({ path: "/healthz", port: 8081 });
+    expect(flag(extender!.args, "health-probe-bind-address")).toBe("0.0.0.0:8081");
+    expect(flag(extender!.args, "metrics-bind-address")).toBe("0.0.0.0:8080");
+    for (const c of [scheduler!, extender!]) {
+      expect(c.resources.requests, c.name).toMatchObject({
+        cpu: expect.anything(),
+        memory: expect.anything(),
+      });
+      expect(c.resources.limits, c.name).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
+      expect(c.securityContext, c.name).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        privileged: false,
+      });
+    }
+  });
+
+  it("configure the kaito-scheduler from the one file scheduler/ reads, for the extender beside it", () => {
+    expect(path.join(deployDir, "scheduler", schedulerConfigMap!.files[0]!)).toBe(kubeSchedulerConfigFile);
+    expect(schedulerConfigMap!.namespace).toBe("kaito-system");
+    const extenderAddress = flag(
+      deployment("kaito-scheduler").pod.initContainers![0]!.args,
+      "extender-bind-address",
     );
-    expect(ports.sort()).toEqual([8080, 8888, 9090]);
+    expect(schedulerConfig.extenders).toEqual(
+      kubeSchedulerConfig({ url: `http://${extenderAddress}` }).extenders,
+    );
+    expect(schedulerConfig.extenders[0]!.urlPrefix).toBe("http://127.0.0.1:8888");
+    // The profile is the name the manager puts on the workspace pods.
+    const [manager] = deployment("kaito-manager").pod.containers;
+    expect(schedulerConfig.profiles).toEqual([{ schedulerName: flag(manager!.args, "scheduler-name") }]);
+    // Only the Lease holder schedules, and its Role covers that Lease.
+    expect(schedulerConfig.leaderElection).toMatchObject({ leaderElect: true, resourceLock: "leases" });
+    const lease = named("Role", "kaito-scheduler-leader-election");
+    expect(lease.metadata?.namespace).toBe(schedulerConfig.leaderElection.resourceNamespace);
+    const byName = (lease.rules as Rule[]).find((r) => r.resourceNames);
+    expect(byName).toEqual({
+      apiGroups: ["coordination.k8s.io"],
+      resources: ["leases"],
+      resourceNames: [schedulerConfig.leaderElection.resourceName],
+      verbs: ["get", "update"],
+    });
   });
 
-  it("kustomization lists files that exist, the CRDs included", () => {
-    const file = path.join(deployDir, "manager/kustomization.yaml");
-    const k = parseAllDocuments(readFileSync(file, "utf8"))[0]!.toJS() as { resources: string[] };
-    for (const r of k.resources) expect(() => readFileSync(path.join(deployDir, "manager", r))).not.toThrow();
-    expect(k.resources).toContain("../../crds/workspaces.kaito.sh.yaml");
-    expect(k.resources).toContain("../../crds/machines.karpenter.sh.yaml");
+  it("expose metrics and the planner on their contract ports, and the extender nowhere", () => {
+    const ports = byKind("Service").map(({ doc }) => [
+      doc.metadata?.name,
+      (doc.spec as { ports: { port: number }[] }).ports.map((p) => p.port),
+    ]);
+    expect(ports.sort()).toEqual([
+      ["kaito-manager-metrics", [8080]],
+      ["kaito-planner", [9090]],
+      ["kaito-scheduler-metrics", [8080]],
+    ]);
+  });
+
+  it("kustomizations list every manifest beside them, and files that exist", () => {
+    for (const dir of ["manager", "scheduler"]) {
+      const file = path.join(deployDir, dir, "kustomization.yaml");
+      const k = parse(readFileSync(file, "utf8")) as { resources: string[] };
+      for (const r of k.resources) {
+        const target = path.join(deployDir, dir, r);
+        // kustomize takes files in or below the kustomization's directory, or other kustomizations.
+        if (r.startsWith("..")) expect(existsSync(path.join(target, "kustomization.yaml")), r).toBe(true);
+        else expect(existsSync(target), r).toBe(true);
+      }
+      const objects = manifests
+        .filter(
+          (m) =>
+            path.dirname(m.file) === dir &&
+            !["Kustomization", "KubeSchedulerConfiguration"].includes(m.doc.kind!),
+        )
+        .map((m) => path.basename(m.file));
+      for (const f of objects) expect(k.resources, `${dir}/${f}`).toContain(f);
+    }
+    const manager = parse(readFileSync(path.join(deployDir, "manager/kustomization.yaml"), "utf8")) as {
+      resources: string[];
+    };
+    expect(manager.resources).toContain("../scheduler");
+  });
+
+  // kubectl carries kustomize; where it is installed, build what `kubectl apply -k` would apply.
+  const kubectl = (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, "kubectl"))
+    .find((f) => existsSync(f));
+  it.skipIf(!kubectl)("build with kubectl kustomize: the scheduler mounts the generated ConfigMap", () => {
+    const out = execFileSync(kubectl!, ["kustomize", path.join(deployDir, "manager")], { encoding: "utf8" });
+    const built = parseAllDocuments(out).map((d) => d.toJS() as Manifest);
+    const kinds = (kind: string) => built.filter((o) => o.kind === kind);
+    expect(
+      kinds("Deployment")
+        .map((d) => d.metadata?.name)
+        .sort(),
+    ).toEqual(["kaito-manager", "kaito-scheduler"]);
+    const [configMap, ...more] = kinds("ConfigMap") as (Manifest & { data: Record<string, string> })[];
+    expect(more).toHaveLength(0);
+    expect(configMap!.metadata?.name).toMatch(new RegExp(`^${schedulerConfigMap!.name}-[a-z0-9]+$`));
+    expect(configMap!.metadata?.namespace).toBe("kaito-system");
+    expect(parse(configMap!.data[path.basename(kubeSchedulerConfigFile)]!)).toEqual(schedulerConfig);
+    const scheduler = kinds("Deployment").find((d) => d.metadata?.name === "kaito-scheduler")!;
+    const volumes = (scheduler.spec as { template: { spec: PodSpec } }).template.spec.volumes!;
+    expect(volumes.map((v) => v.configMap?.name)).toContain(configMap!.metadata?.name);
   });
 });

@@ -7,6 +7,7 @@ describe("kubeSchedulerConfig", () => {
     expect(config).toMatchObject({
       apiVersion: "kubescheduler.config.k8s.io/v1",
       kind: "KubeSchedulerConfiguration",
+      profiles: [{ schedulerName: "kaito-scheduler" }],
     });
     expect(config.extenders).toEqual([
       {

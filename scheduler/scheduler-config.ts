@@ -19,8 +19,9 @@ export interface SchedulerConfigOverrides {
 }
 
 /**
- * The deploy configuration with the extender's URL (and optionally its mode) replaced: a
- * KubeSchedulerConfiguration object to which the caller adds clientConnection, profiles, etc.
+ * The deploy configuration with the extender's URL (and optionally its mode) replaced. It keeps
+ * the kaito-scheduler's profile and leader election, which a scheduler beside another in the same
+ * cluster replaces with its own (a profile name of its own, no Lease).
  */
 export function kubeSchedulerConfig(overrides: SchedulerConfigOverrides): Record<string, unknown> {
   const config: unknown = parse(readFileSync(kubeSchedulerConfigFile, "utf8"));

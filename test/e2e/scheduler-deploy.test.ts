@@ -1,0 +1,288 @@
+// deploy/scheduler as a cluster would run it: kube-scheduler from the generated ConfigMap's
+// configuration and the extender from the sidecar's own arguments, both under the kaito-scheduler
+// ServiceAccount's token with the RBAC deploy/ ships, and an operator that sends its workspace pods
+// there with --scheduler-name. A KAITO example must then be scheduled and bound by that pair and
+// nothing else. The suites share one cluster, so the profile gets a name of its own, substituted
+// for kaito-scheduler everywhere.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import type { V1Pod } from "@kubernetes/client-node";
+import { parse } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomSuffix, useTestCluster } from "../harness/index.ts";
+import { KubeClient, type KubeObject } from "../../kube/client.ts";
+import { loadKubeConfig } from "../../kube/config.ts";
+import { isKubeApiError } from "../../kube/errors.ts";
+import { collectionPath, resources } from "../../kube/resources.ts";
+import { kubeconfigYaml } from "../../localcluster/credentials.ts";
+import { freePort } from "../../localcluster/ports.ts";
+import { startScheduler, type RunningScheduler } from "../../localcluster/scheduler.ts";
+import { controllerCommand } from "../../cli/commands/controller.ts";
+import type { CommandIO } from "../../cli/command.ts";
+import type { Workspace } from "../../crds/index.ts";
+import { applyAll, readManifests } from "./rbac-manifests.ts";
+
+const cluster = useTestCluster();
+const repo = path.resolve(import.meta.dirname, "../..");
+const examplesDir = path.resolve(repo, "../shared/examples");
+const schedulerName = `kaito-scheduler-${randomSuffix()}`;
+type Ws = Workspace & KubeObject;
+
+interface Container {
+  name: string;
+  args: string[];
+}
+interface SchedulerConfiguration {
+  profiles: { schedulerName: string }[];
+  extenders: { urlPrefix: string }[];
+  [field: string]: unknown;
+}
+
+const readYaml = (file: string): unknown => parse(readFileSync(path.join(repo, file), "utf8"));
+
+/** The file deploy/scheduler's configMapGenerator turns into the kaito-scheduler's ConfigMap. */
+function deployedSchedulerConfig(): SchedulerConfiguration {
+  const k = readYaml("deploy/scheduler/kustomization.yaml") as { configMapGenerator: { files: string[] }[] };
+  return readYaml(`deploy/scheduler/${k.configMapGenerator[0]!.files[0]!}`) as SchedulerConfiguration;
+}
+
+const schedulerDeployment = readYaml("deploy/scheduler/deployment.yaml") as {
+  spec: { template: { spec: { initContainers: Container[] } } };
+};
+
+/** A command run in-process, as its container would run it, until stop(). */
+interface Running {
+  log: () => string;
+  stop(): Promise<void>;
+}
+function runController(args: string[]): Running {
+  const abort = new AbortController();
+  const stderr = new PassThrough();
+  let log = "";
+  stderr.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
+  const io: CommandIO = { stdout: new PassThrough(), stderr, env: {}, cwd: repo, signal: abort.signal };
+  let failure: unknown;
+  const done = controllerCommand.run(args, io).catch((e: unknown) => {
+    failure = e;
+  });
+  return {
+    log: () => (failure ? `${String(failure)}\n${log}` : log),
+    async stop() {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+async function until<T>(
+  what: string | (() => string),
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      const about = typeof what === "string" ? what : what();
+      throw new Error(`timed out waiting for ${about}${last ? `: ${String(last)}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A kubeconfig with a short-lived token of deploy/'s kaito-scheduler ServiceAccount. */
+async function schedulerKubeconfig(admin: KubeClient): Promise<string> {
+  const answer = await admin.request<{ status: { token: string } }>(
+    "POST",
+    "/api/v1/namespaces/kaito-system/serviceaccounts/kaito-scheduler/token",
+    {
+      body: {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { expirationSeconds: 3600 },
+      },
+    },
+  );
+  const kc = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
+  const server = kc.getCurrentCluster()!;
+  const caPem = server.caData
+    ? Buffer.from(server.caData, "base64").toString("utf8")
+    : readFileSync(server.caFile!, "utf8");
+  return kubeconfigYaml({
+    server: server.server,
+    caPem,
+    token: answer.status.token,
+    user: "kaito-scheduler",
+  });
+}
+
+/** kaito_extender_requests_total for successful binds, from the sidecar's /metrics. */
+async function binds(metricsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find((l) => l.startsWith('kaito_extender_requests_total{verb="bind",code="200"}'));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+let admin: KubeClient;
+let dir: string | undefined;
+let extender: Running | undefined;
+let scheduler: RunningScheduler | undefined;
+let operator: Running | undefined;
+let namespace: string | undefined;
+const ports = { extender: 0, metrics: 0, health: 0 };
+
+beforeAll(async () => {
+  admin = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
+  await applyAll(
+    admin,
+    readManifests([
+      "deploy/manager/namespace.yaml",
+      "deploy/scheduler/serviceaccount.yaml",
+      "deploy/scheduler/rbac.yaml",
+    ]),
+  );
+  dir = mkdtempSync(path.join(tmpdir(), "kaito-scheduler-deploy-"));
+  const kubeconfig = path.join(dir, "kubeconfig");
+  writeFileSync(kubeconfig, await schedulerKubeconfig(admin), { mode: 0o600 });
+  const asScheduler = new KubeClient(loadKubeConfig({ kubeconfig }));
+  // RBAC objects reach the authorizer's cache asynchronously.
+  await until("the kaito-scheduler's rights to take effect", () =>
+    asScheduler.list(resources.nodes).then(() => true),
+  );
+  asScheduler.close();
+
+  // The sidecar's arguments from the Deployment, its listeners moved to free loopback ports.
+  [ports.extender, ports.metrics, ports.health] = [await freePort(), await freePort(), await freePort()];
+  const [sidecar] = schedulerDeployment.spec.template.spec.initContainers;
+  const moved: Record<string, number> = {
+    "--extender-bind-address": ports.extender,
+    "--metrics-bind-address": ports.metrics,
+    "--health-probe-bind-address": ports.health,
+  };
+  const args = sidecar!.args.map((a) => {
+    const [name] = a.split("=");
+    return name! in moved ? `${name}=127.0.0.1:${moved[name!]}` : a;
+  });
+  extender = runController([...args, `--kubeconfig=${kubeconfig}`]);
+  const e = extender;
+  // 200 once its node and pod watches have listed.
+  await until(
+    () => `the extender to be ready:\n${e.log()}`,
+    async () => ((await fetch(`http://127.0.0.1:${ports.extender}/readyz`)).ok ? true : undefined),
+  );
+
+  const deployed = deployedSchedulerConfig();
+  scheduler = await startScheduler({
+    kubeconfigPath: kubeconfig,
+    config: {
+      ...deployed,
+      extenders: deployed.extenders.map((x) => ({ ...x, urlPrefix: `http://127.0.0.1:${ports.extender}` })),
+      profiles: deployed.profiles.map((p) => ({ ...p, schedulerName })),
+    },
+  });
+
+  operator = runController([
+    `--kubeconfig=${cluster.kubeconfigPath}`,
+    "--cloud=local",
+    "--boot-delay=0.5",
+    "--components=workspace,provisioner,planner",
+    `--scheduler-name=${schedulerName}`,
+    "--metrics-bind-address=127.0.0.1:0",
+    "--health-probe-bind-address=127.0.0.1:0",
+    "--planner-bind-address=127.0.0.1:0",
+    "--log-level=warn",
+  ]);
+});
+
+afterAll(async () => {
+  // The operator must see its workspace's deletion through, or its finalizer holds the namespace.
+  if (namespace && operator) {
+    const ns = namespace;
+    const items = (await admin.list<Ws>(resources.workspaces, { namespace: ns })).items;
+    await Promise.all(items.map((w) => admin.delete(resources.workspaces, w.metadata!.name!, ns)));
+    await until(
+      () => `the workspaces of ${ns} to be deleted`,
+      async () =>
+        (await admin.list<Ws>(resources.workspaces, { namespace: ns })).items.length ? undefined : true,
+    ).catch((e: unknown) => process.stderr.write(`${String(e)}\n`));
+  }
+  await operator?.stop();
+  await scheduler?.stop();
+  await extender?.stop();
+  admin?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("deploy/scheduler on the local cluster", () => {
+  it("is a Deployment the API server accepts as written", async () => {
+    const manifest = readYaml("deploy/scheduler/deployment.yaml") as KubeObject;
+    const accepted = await admin
+      .request<
+        KubeObject & { spec: { template: { spec: { initContainers: { restartPolicy?: string }[] } } } }
+      >("POST", collectionPath(resources.deployments, "kaito-system"), {
+        body: manifest,
+        query: { dryRun: "All", fieldValidation: "Strict" },
+      })
+      .catch((e: unknown) => {
+        throw isKubeApiError(e) ? new Error(`refused: ${e.message}`) : e;
+      });
+    // A field the API server did not know would have been dropped, and the sidecar made a plain init container.
+    expect(accepted.spec.template.spec.initContainers[0]!.restartPolicy).toBe("Always");
+  });
+
+  it("schedules and binds a KAITO example's pod through the kaito-scheduler and its extender", async () => {
+    namespace = await cluster.newNamespace("scheduler-deploy");
+    const ns = namespace;
+    const manifest = parse(readFileSync(path.join(examplesDir, "kaito_workspace_phi_3.yaml"), "utf8")) as Ws;
+    manifest.metadata = { ...manifest.metadata, namespace: ns };
+    const name = manifest.metadata.name!;
+    const bindsBefore = await binds(ports.metrics);
+    await admin.create(resources.workspaces, manifest);
+
+    let seen: Ws | undefined;
+    await until(
+      () =>
+        `${name} to be ready (status ${JSON.stringify(seen?.status?.conditions)})\n` +
+        `kube-scheduler:\n${scheduler?.logTail(20)}\noperator:\n${operator?.log()}`,
+      async () => {
+        seen = await admin.get<Ws>(resources.workspaces, name, ns);
+        const ready = seen.status?.conditions?.find((c) => c.type === "WorkspaceReady");
+        return ready?.status === "True" ? true : undefined;
+      },
+      90_000,
+    );
+
+    const pods = (
+      await admin.list<V1Pod & KubeObject>(resources.pods, {
+        namespace: ns,
+        labelSelector: `kaito.sh/workspace=${name}`,
+      })
+    ).items;
+    expect(pods.length).toBeGreaterThanOrEqual(1);
+    for (const pod of pods) {
+      expect(pod.spec?.schedulerName).toBe(schedulerName);
+      expect(pod.spec?.nodeName).toBeTruthy();
+      // kube-scheduler reports under its profile's name, whoever wrote the binding.
+      const events = await admin.list<KubeObject & { reason?: string; reportingComponent?: string }>(
+        resources.events,
+        { namespace: ns, fieldSelector: `involvedObject.name=${pod.metadata!.name},reason=Scheduled` },
+      );
+      expect(events.items.map((e) => e.reportingComponent)).toEqual([schedulerName]);
+    }
+    // The extender wrote the bindings (bindVerb), so its count of assumed GPUs was right.
+    expect((await binds(ports.metrics)) - bindsBefore).toBeGreaterThanOrEqual(pods.length);
+    // deploy/'s RBAC was enough: neither refused a call (a refused informer only logs and retries).
+    expect(readFileSync(scheduler!.logFile, "utf8")).not.toMatch(/forbidden/i);
+    expect(extender!.log()).not.toMatch(/forbidden/i);
+  });
+});
