@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
+import { azureFlags } from "../provisioner/cloud/azure/config.ts";
 import { kubeSchedulerConfig, kubeSchedulerConfigFile } from "../scheduler/scheduler-config.ts";
 
 interface Manifest {
@@ -206,6 +207,26 @@ describe("deploy/ manifests", () => {
     expect(pod.securityContext.runAsNonRoot).toBe(true);
   });
 
+  it("give the manager every Azure setting the azure cloud requires, from the kaito-azure ConfigMap", () => {
+    const { pod } = deployment("kaito-manager");
+    const [container] = pod.containers as (PodSpec["containers"][number] & {
+      envFrom?: { configMapRef?: { name: string } }[];
+    })[];
+    expect(container!.args).toContain("--cloud=azure");
+    expect(container!.envFrom).toEqual([{ configMapRef: { name: "kaito-azure" } }]);
+    const settings = byKind("ConfigMap").find(({ doc }) => doc.metadata?.name === "kaito-azure")!
+      .doc as Manifest & {
+      data: Record<string, string>;
+    };
+    const required = [
+      azureFlags.subscriptionId,
+      azureFlags.resourceGroup,
+      azureFlags.location,
+      azureFlags.subnetId,
+    ];
+    expect(Object.keys(settings.data).sort()).toEqual(required.map((f) => f.env).sort());
+  });
+
   it("run two replicas of the kaito-scheduler, each kube-scheduler with its own extender beside it", () => {
     const { replicas, pod } = deployment("kaito-scheduler");
     expect(replicas).toBe(2);
@@ -329,9 +350,14 @@ describe("deploy/ manifests", () => {
         .map((d) => d.metadata?.name)
         .sort(),
     ).toEqual(["kaito-manager", "kaito-scheduler"]);
-    const [configMap, ...more] = kinds("ConfigMap") as (Manifest & { data: Record<string, string> })[];
-    expect(more).toHaveLength(0);
-    expect(configMap!.metadata?.name).toMatch(new RegExp(`^${schedulerConfigMap!.name}-[a-z0-9]+$`));
+    const configMaps = kinds("ConfigMap") as (Manifest & { data: Record<string, string> })[];
+    // The generated one carries a content hash; kaito-azure (the manager's settings) does not.
+    const generated = new RegExp(`^${schedulerConfigMap!.name}-[a-z0-9]+$`);
+    expect(configMaps.map((c) => c.metadata?.name).sort()).toEqual([
+      "kaito-azure",
+      expect.stringMatching(generated),
+    ]);
+    const configMap = configMaps.find((c) => generated.test(c.metadata?.name ?? ""));
     expect(configMap!.metadata?.namespace).toBe("kaito-system");
     expect(parse(configMap!.data[path.basename(kubeSchedulerConfigFile)]!)).toEqual(schedulerConfig);
     const scheduler = kinds("Deployment").find((d) => d.metadata?.name === "kaito-scheduler")!;
