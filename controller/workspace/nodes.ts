@@ -27,8 +27,8 @@ export function gpusInUse(pods: readonly V1Pod[]): Map<string, number> {
 }
 
 /**
- * Ready GPU nodes that carry every label the workspace selects and are not another workspace's
- * Machines: the nodes a plan may put replicas on at no new cost.
+ * Ready GPU nodes that carry every label the workspace selects and are no workspace's Machines:
+ * the nodes (brought by the user) a plan may put replicas on at no new cost.
  */
 export function reusableNodes(
   ws: Workspace,
@@ -40,8 +40,11 @@ export function reusableNodes(
   const out: ExistingGpuNode[] = [];
   for (const n of nodes) {
     const labels = n.metadata?.labels ?? {};
-    const owner = labels[workspaceLabel];
-    if (owner !== undefined && owner !== ws.metadata!.name) continue;
+    // This workspace's own Machines count too: they are kept by name whatever the plan, so
+    // offering their nodes as existing ones as well would plan two replicas onto one node and
+    // delete the Machine meant for the second (a manager restarted between creating the Machines
+    // and storing the plan replanned once the first node was up).
+    if (labels[workspaceLabel] !== undefined) continue;
     if (!Object.entries(wanted).every(([k, v]) => labels[k] === v)) continue;
     if (!isNodeReady(n) || n.spec?.unschedulable) continue;
     const allocatable = Number(n.status?.allocatable?.["nvidia.com/gpu"] ?? 0);
