@@ -38,8 +38,12 @@ Options:
   --azure-subnet-id ID              azure cloud: ARM id of the node subnet (or $AZURE_SUBNET_ID)
   --azure-image IMAGE               azure cloud: publisher:offer:sku:version or image id
                                     (or $AZURE_NODE_IMAGE; default ${defaultImage})
+  --azure-endpoint URL              azure cloud: Resource Manager endpoint, https only
+                                    (or $AZURE_RESOURCE_MANAGER_ENDPOINT; default
+                                    https://management.azure.com)
                                     Credentials come from the Azure identity chain (environment,
-                                    workload identity, managed identity, az login).
+                                    workload identity, managed identity, az login); a private CA
+                                    for the endpoint is trusted through $NODE_EXTRA_CA_CERTS.
   --log-level debug|info|warn|error (default: info)
   -h, --help                        show this help
 `;
@@ -75,6 +79,7 @@ export const controllerCommand: Command = {
         "azure-location": { type: "string" },
         "azure-subnet-id": { type: "string" },
         "azure-image": { type: "string" },
+        "azure-endpoint": { type: "string" },
       },
       "controller",
     );

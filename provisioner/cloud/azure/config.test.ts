@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isUserError } from "../../../lib/errors.ts";
-import { azureSettingsFrom, parseImage } from "./config.ts";
+import { azureSettingsFrom, parseEndpoint, parseImage } from "./config.ts";
 
 const subnet =
   "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/nodes";
@@ -49,5 +49,35 @@ describe("azure settings from flags and environment", () => {
       id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/aks",
     });
     expect(() => parseImage("Canonical:ubuntu")).toThrow(/publisher:offer:sku:version/);
+  });
+
+  it("takes the ARM endpoint from --azure-endpoint or AZURE_RESOURCE_MANAGER_ENDPOINT, https only", () => {
+    expect(azureSettingsFrom({}, env).endpoint).toBeUndefined();
+    expect(
+      azureSettingsFrom({}, { ...env, AZURE_RESOURCE_MANAGER_ENDPOINT: "https://127.0.0.1:8443/" }).endpoint,
+    ).toBe("https://127.0.0.1:8443");
+    expect(
+      azureSettingsFrom(
+        { "azure-endpoint": "https://arm.example.test/proxy/" },
+        { ...env, AZURE_RESOURCE_MANAGER_ENDPOINT: "https://127.0.0.1:8443" },
+      ).endpoint,
+    ).toBe("https://arm.example.test/proxy");
+    expect(() => parseEndpoint("http://127.0.0.1:8080")).toThrow(/must use https/);
+    expect(() => parseEndpoint("management.azure.com")).toThrow(/must be a URL/);
+    expect(() => parseEndpoint("https://arm.example.test/?x=1")).toThrow(/without credentials, query/);
+  });
+
+  it("never repeats a password given in the endpoint", () => {
+    for (const bad of ["http://user:s3cret@arm.example.test", "https://user:s3cret@arm.example.test"]) {
+      let message = "";
+      try {
+        parseEndpoint(bad);
+      } catch (e) {
+        expect(e).toSatisfy(isUserError);
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/--azure-endpoint/);
+      expect(message).not.toContain("s3cret");
+    }
   });
 });

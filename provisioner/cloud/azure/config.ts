@@ -37,6 +37,12 @@ export const azureFlags = {
   location: { flag: "azure-location", env: "AZURE_LOCATION" },
   subnetId: { flag: "azure-subnet-id", env: "AZURE_SUBNET_ID" },
   image: { flag: "azure-image", env: "AZURE_NODE_IMAGE" },
+  /**
+   * The Resource Manager endpoint, default the public cloud's. For an ARM-compatible endpoint
+   * (a test's stand-in, a private ARM proxy); tokens are still requested for the SDK's default
+   * audience, https://management.azure.com.
+   */
+  endpoint: { flag: "azure-endpoint", env: "AZURE_RESOURCE_MANAGER_ENDPOINT" },
 } as const;
 
 /**
@@ -69,13 +75,41 @@ export function azureSettingsFrom(
     throw new UserError(
       `--azure-subnet-id must be a subnet's ARM id (/subscriptions/.../subnets/NAME), got "${subnetId}".`,
     );
+  const endpoint = read("endpoint", false);
   return {
     subscriptionId,
     resourceGroup,
     location,
     subnetId,
     image: parseImage(read("image", false) ?? defaultImage),
+    ...(endpoint ? { endpoint: parseEndpoint(endpoint) } : {}),
   };
+}
+
+/**
+ * An ARM endpoint as the SDK wants it: an https origin (plus an optional path prefix) without a
+ * trailing slash. http is refused here because the SDK would refuse to send the bearer token.
+ */
+export function parseEndpoint(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UserError(
+      `--azure-endpoint must be a URL such as https://management.azure.com, got "${text}".`,
+    );
+  }
+  // Shown without any user:password part, which must not reach a terminal or a log.
+  const shown = `${url.protocol}//${url.host}${url.pathname}`;
+  if (url.protocol !== "https:")
+    throw new UserError(
+      `--azure-endpoint must use https (the Azure SDK sends its bearer token only over TLS), got "${shown}".`,
+    );
+  if (url.search || url.hash || url.username || url.password)
+    throw new UserError(
+      `--azure-endpoint must be a plain https URL without credentials, query or fragment, got "${shown}".`,
+    );
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
 /** An image as publisher:offer:sku:version (a marketplace URN) or an ARM id (gallery or managed image). */

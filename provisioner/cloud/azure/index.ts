@@ -7,6 +7,7 @@ export {
   azureSettingsFrom,
   createAzureCloud,
   defaultImage,
+  parseEndpoint,
   parseImage,
   type AzureSettings,
 } from "./config.ts";
