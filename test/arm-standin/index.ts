@@ -21,3 +21,11 @@ export { notAvailableInLocation, notAvailableInZones, usage, vmSku, type VmSkuSp
 export { staticTokenCredential, standinComputeClient } from "./client.ts";
 export { HookRunner, type VmHooks } from "./lro.ts";
 export { kwokNodeHooks, nodeFor } from "./kwok-nodes.ts";
+export {
+  armAudience,
+  appServiceMsiApiVersion,
+  managedIdentityPath,
+  MANAGED_IDENTITY_TOKEN,
+  type ManagedIdentity,
+} from "./managed-identity.ts";
+export { standinProcessEnv } from "./process-env.ts";

@@ -52,10 +52,20 @@ export class HookRunner {
 /** What the operation engine needs: the state, how many polls an operation stays InProgress, the hooks, a clock. */
 export interface LroContext {
   state: ArmState;
-  /** InProgress answers before an operation finishes: > 0 makes the SDK really poll. */
-  polls: number;
+  /**
+   * InProgress answers before an operation finishes: > 0 makes the SDK really poll. A function
+   * is asked once per operation, so operations can differ in length.
+   */
+  polls: number | (() => number);
+  /** Retry-After (seconds) on an operation's start and on its InProgress polls; none when absent. */
+  retryAfterSeconds?: number;
   hooks: HookRunner;
   now(): Date;
+}
+
+/** The Retry-After header ARM adds to a running operation's answers, when configured. */
+export function retryAfterHeader(c: LroContext): Record<string, string> {
+  return c.retryAfterSeconds === undefined ? {} : { "retry-after": String(c.retryAfterSeconds) };
 }
 
 /** Starts an operation on a VM and returns the Azure-AsyncOperation URL the client polls. */
@@ -70,13 +80,16 @@ export function startOperation(
     kind: o.kind,
     resourceGroup: o.resourceGroup,
     vmName: o.vmName,
-    pollsLeft: c.polls,
+    pollsLeft: typeof c.polls === "number" ? c.polls : c.polls(),
     status: "InProgress",
     ...(o.error ? { error: o.error } : {}),
     startTime: c.now().toISOString(),
   };
   c.state.operations.set(name, operation);
-  return { operation, headers: { "azure-asyncoperation": operationUrl(c, request, o.location, name) } };
+  return {
+    operation,
+    headers: { "azure-asyncoperation": operationUrl(c, request, o.location, name), ...retryAfterHeader(c) },
+  };
 }
 
 /** The polling URL of an operation ARM is still running for this VM, if any. */

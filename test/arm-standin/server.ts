@@ -15,6 +15,13 @@ import {
   type VmHandlerContext,
 } from "./handlers/virtual-machines.ts";
 import { HookRunner, type VmHooks } from "./lro.ts";
+import {
+  isManagedIdentityRequest,
+  issueManagedIdentityToken,
+  MANAGED_IDENTITY_TOKEN,
+  newManagedIdentity,
+  type ManagedIdentity,
+} from "./managed-identity.ts";
 import { armError, type Policy, type StandinRequest, type StandinResponse } from "./http.ts";
 import { requireApiVersion } from "./policies/api-version.ts";
 import { injectFaults } from "./policies/faults.ts";
@@ -29,8 +36,18 @@ export interface ArmStandinOptions {
   pageSize?: number;
   /** When set, only this bearer token is accepted. */
   token?: string;
-  /** InProgress answers of each long-running operation before it finishes (default 1). */
-  lroPolls?: number;
+  /**
+   * Also serve an App Service managed-identity endpoint (see ./managed-identity.ts) that issues
+   * `token` (random when absent); the ARM routes then accept only that token.
+   */
+  managedIdentity?: boolean;
+  /**
+   * InProgress answers of each long-running operation before it finishes (default 1); a function
+   * is asked once per operation.
+   */
+  lroPolls?: number | (() => number);
+  /** Retry-After in seconds on running operations' answers, as ARM often sends; none by default. */
+  lroRetryAfterSeconds?: number;
   /** Called when a VM finishes creating or is deleted; `standin.hooks.use()` replaces them later. */
   hooks?: VmHooks;
   /** The stand-in's clock for timeCreated and operation times (default: wall clock). */
@@ -58,6 +75,8 @@ export interface ArmStandin {
   readonly requests: readonly LoggedRequest[];
   /** The VM hooks; settled() waits for the running ones, failures holds what they threw. */
   readonly hooks: HookRunner;
+  /** The managed-identity endpoint, header secret and token, with `managedIdentity: true`. */
+  readonly managedIdentity?: ManagedIdentity;
   /** Requests received for one operation. */
   count(operation: string): number;
   close(): Promise<void>;
@@ -85,6 +104,9 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
     faults,
     pageSize,
     polls: options.lroPolls ?? 1,
+    ...(options.lroRetryAfterSeconds !== undefined
+      ? { retryAfterSeconds: options.lroRetryAfterSeconds }
+      : {}),
     hooks,
     now: options.now ?? (() => new Date()),
   };
@@ -108,7 +130,10 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
     .add("GET", `${VMS}/{vmName}`, "virtualMachines.get", getVirtualMachine(vms))
     .add("DELETE", `${VMS}/{vmName}`, "virtualMachines.delete", deleteVirtualMachine(vms))
     .add("GET", VMS, "virtualMachines.list", listVirtualMachines(vms));
-  const authenticate = requireBearer(options.token);
+  // Filled in once the port is known; its token is then the only one the ARM routes accept.
+  let identity: ManagedIdentity | undefined;
+  const authenticate: Policy = (request, route) =>
+    requireBearer(identity?.token ?? options.token)(request, route);
   const policies: Policy[] = [
     authenticate,
     requireSubscription(subscriptionId),
@@ -151,6 +176,12 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
   });
 
   function dispatch(request: StandinRequest): { operation: string; response: StandinResponse } {
+    if (identity && isManagedIdentityRequest(request)) {
+      return {
+        operation: MANAGED_IDENTITY_TOKEN,
+        response: issueManagedIdentityToken(identity, request, vms.now),
+      };
+    }
     const route = router.match(request.method, request.path);
     if (!route) {
       const unrouted = { operation: "unrouted", params: {} };
@@ -187,6 +218,7 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
   });
   const { port } = server.address() as AddressInfo;
   origin = `https://127.0.0.1:${port}`;
+  if (options.managedIdentity) identity = newManagedIdentity(origin, options.token);
 
   return {
     endpoint: origin,
@@ -196,6 +228,7 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
     faults,
     requests,
     hooks,
+    ...(identity ? { managedIdentity: identity } : {}),
     count: (operation) => requests.filter((r) => r.operation === operation).length,
     close: () =>
       new Promise<void>((resolve) => {

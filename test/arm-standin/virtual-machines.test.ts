@@ -1,3 +1,4 @@
+import { request } from "node:https";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { standinComputeClient } from "./client.ts";
 import { startArmStandin, type ArmStandin } from "./server.ts";
@@ -64,5 +65,53 @@ describe("the stand-in's virtual machines", () => {
     });
     await standin.hooks.settled();
     expect(deleted).toEqual(["vm-2"]);
+  });
+});
+
+describe("the stand-in's long-running operations, configured", () => {
+  it("asks a polls function once per operation and sends Retry-After while one runs", async () => {
+    const lengths = [0, 2];
+    const own = await startArmStandin({ lroPolls: () => lengths.shift() ?? 9, lroRetryAfterSeconds: 1 });
+    try {
+      const call = (method: string, url: string, body?: unknown) =>
+        new Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }>(
+          (resolve, reject) => {
+            const req = request(
+              url,
+              {
+                method,
+                ca: own.ca,
+                headers: { authorization: "Bearer t", "content-type": "application/json" },
+              },
+              (res) => {
+                let text = "";
+                res.on("data", (c: Buffer) => (text += c.toString()));
+                res.on("end", () =>
+                  resolve({
+                    status: res.statusCode ?? 0,
+                    headers: res.headers,
+                    body: text ? JSON.parse(text) : {},
+                  }),
+                );
+              },
+            );
+            req.on("error", reject);
+            req.end(body === undefined ? undefined : JSON.stringify(body));
+          },
+        );
+      const vmUrl = (name: string) =>
+        `${own.endpoint}/subscriptions/${own.subscriptionId}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/${name}?api-version=2024-07-01`;
+      const put = { location: "eastus", properties: { hardwareProfile: { vmSize: "Standard_NC6s_v3" } } };
+      const first = await call("PUT", vmUrl("a"), put);
+      const second = await call("PUT", vmUrl("b"), put);
+      expect([first.status, first.headers["retry-after"]]).toEqual([201, "1"]);
+      expect([...own.state.operations.values()].map((o) => o.pollsLeft)).toEqual([0, 2]);
+      const poll = await call("GET", String(second.headers["azure-asyncoperation"]));
+      expect([poll.body.status, poll.headers["retry-after"]]).toEqual(["InProgress", "1"]);
+      const done = await call("GET", String(first.headers["azure-asyncoperation"]));
+      expect([done.body.status, done.headers["retry-after"]]).toEqual(["Succeeded", undefined]);
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { armError, json, type Handler } from "../http.ts";
-import type { LroContext } from "../lro.ts";
+import { retryAfterHeader, type LroContext } from "../lro.ts";
 import { vmKey, type WireOperation } from "../state.ts";
 
 /**
@@ -18,13 +18,17 @@ export function getOperation(c: LroContext): Handler {
       if (op.pollsLeft > 0) op.pollsLeft--;
       else finish(c, op);
     }
-    return json(200, {
-      name: op.name,
-      status: op.status,
-      startTime: op.startTime,
-      ...(op.endTime ? { endTime: op.endTime } : {}),
-      ...(op.error && op.status === "Failed" ? { error: op.error } : {}),
-    });
+    return json(
+      200,
+      {
+        name: op.name,
+        status: op.status,
+        startTime: op.startTime,
+        ...(op.endTime ? { endTime: op.endTime } : {}),
+        ...(op.error && op.status === "Failed" ? { error: op.error } : {}),
+      },
+      op.status === "InProgress" ? retryAfterHeader(c) : {},
+    );
   };
 }
 

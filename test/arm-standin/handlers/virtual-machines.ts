@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FaultInjector } from "../faults/injector.ts";
 import { armError, json, type Handler, type StandinRequest } from "../http.ts";
-import { pendingOperationUrl, startOperation, type LroContext } from "../lro.ts";
+import { pendingOperationUrl, retryAfterHeader, startOperation, type LroContext } from "../lro.ts";
 import { page } from "../paging.ts";
 import { vmKey, type WireVm } from "../state.ts";
 
@@ -68,7 +68,7 @@ export function putVirtualMachine(c: VmHandlerContext): Handler {
     const state = existing?.properties.provisioningState;
     if (existing && state === "Creating") {
       const url = pendingOperationUrl(c, request, location, resourceGroup, vmName, "create");
-      return json(200, existing, url ? { "azure-asyncoperation": url } : {});
+      return json(200, existing, url ? { "azure-asyncoperation": url, ...retryAfterHeader(c) } : {});
     }
     if (existing && state === "Deleting") {
       return armError(
@@ -130,7 +130,7 @@ export function deleteVirtualMachine(c: VmHandlerContext): Handler {
     const vm = c.state.vms.get(vmKey(resourceGroup, vmName));
     if (!vm) return { status: 204 };
     const running = pendingOperationUrl(c, request, vm.location, resourceGroup, vmName, "delete");
-    if (running) return { status: 202, headers: { "azure-asyncoperation": running } };
+    if (running) return { status: 202, headers: { "azure-asyncoperation": running, ...retryAfterHeader(c) } };
     vm.properties.provisioningState = "Deleting";
     const { headers } = startOperation(c, request, {
       kind: "delete",
