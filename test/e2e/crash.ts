@@ -7,7 +7,11 @@
 // Workspace against status.placement.newNodes, nodes per Machine, local-cloud instances without
 // a Machine, duplicate Machines. Then it deletes the round's Workspaces, kills the manager again
 // while the finalizers run, and checks that the next one leaves nothing of them behind.
-import { mkdirSync } from "node:fs";
+//
+// The cloud is pluggable (CrashCloud): the local cloud's instances are kwok Nodes; the Azure
+// cloud's are VMs in the ARM stand-in (./crash-azure.ts), which lives in this process and so
+// keeps every VM a killed manager created.
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { KubeClient, type KubeObject } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
@@ -20,6 +24,53 @@ import type { Machine, Workspace } from "../../crds/index.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 
+/** An instance as the drill counts it: a local-cloud kwok Node, or a VM. */
+export interface CrashInstance {
+  name: string;
+  /** The Machine it was made for; "" when it names none. */
+  machineName: string;
+  /** Still being created or deleted (a VM whose operation runs). */
+  pending?: boolean;
+}
+
+/** What the drill needs from the cloud backend the manager runs with. */
+export interface CrashCloud {
+  readonly name: "local" | "azure";
+  /** The `kaito controller` flags that select and configure this cloud. */
+  managerArgs(): string[];
+  /** The manager's environment; this process's when absent. */
+  managerEnv?(): NodeJS.ProcessEnv;
+  /** The Nodes this cloud's instances registered as. */
+  nodes(client: KubeClient): Promise<NodeObj[]>;
+  /** Every instance the cloud holds, whoever made it. */
+  instances(client: KubeClient): Promise<CrashInstance[]>;
+  /** Strings that must never reach a manager's log (tokens, secrets). */
+  secrets?(): string[];
+  /**
+   * Called once at the end of each round: the cloud's own view of it (requests served, faults
+   * injected) for the printed line, and what it saw go wrong (a VM whose node could not register).
+   */
+  endRound?(): { note: string; problems: string[] };
+}
+
+/** The local cloud: its instances are the kwok Nodes it labels as its own. */
+export function localCrashCloud(bootDelaySeconds = 1): CrashCloud {
+  const nodes = async (client: KubeClient) =>
+    (await client.list<NodeObj>(resources.nodes, { labelSelector: `${localInstanceLabel}=true` })).items;
+  return {
+    name: "local",
+    managerArgs: () => ["--cloud", "local", `--boot-delay=${bootDelaySeconds}`],
+    nodes,
+    instances: async (client) =>
+      (await nodes(client)).map((n) => ({
+        name: n.metadata!.name!,
+        machineName: n.metadata?.labels?.[machineNameLabel] ?? n.metadata!.name!,
+      })),
+  };
+}
+
+const nouns = { local: ["instance", "instances"], azure: ["VM", "VMs"] } as const;
+
 export interface CrashOptions {
   kubeconfigPath: string;
   namespace: string;
@@ -28,11 +79,14 @@ export interface CrashOptions {
   seed: number;
   /** Where each manager process writes its log. */
   logDir: string;
+  /** Where Machines become instances (default: the local cloud with bootDelaySeconds). */
+  cloud?: CrashCloud;
   /** Kill moments are drawn from [minKillMs, maxKillMs) after the round's Workspaces are applied. */
   minKillMs?: number;
   maxKillMs?: number;
   /** The second kill of a round falls in [0, maxDeleteKillMs) after the Workspaces' deletion. */
   maxDeleteKillMs?: number;
+  /** Boot delay of the default local cloud. */
   bootDelaySeconds?: number;
   /** Run the manager with --leader-elect (the Lease in `namespace`), as deploy/ does. */
   leaderElect?: boolean;
@@ -48,9 +102,10 @@ export interface CrashOptions {
 
 export interface RoundCounts {
   round: number;
+  cloud: CrashCloud["name"];
   killedAfterMs: number;
   /** Seen just before the kill: how far provisioning had come. */
-  atKill: { machines: number; nodes: number; ready: number };
+  atKill: { machines: number; nodes: number; instances: number; pendingInstances: number; ready: number };
   ready: number;
   workspaces: number;
   machines: number;
@@ -62,7 +117,13 @@ export interface RoundCounts {
   duplicateMachines: number;
   /** Machines that do not have exactly one Node with their providerID. */
   machinesWithoutExactlyOneNode: number;
-  /** Local-cloud instances (kwok Nodes) whose Machine does not exist, after garbage collection. */
+  /** The cloud's instances made for the round's Machines. */
+  instances: number;
+  /** Instances beyond one per Machine of the round. */
+  duplicateInstances: number;
+  /** Machines that do not have exactly one instance made for them. */
+  machinesWithoutExactlyOneInstance: number;
+  /** Cloud instances (any round's) whose Machine does not exist, after garbage collection. */
   instancesWithoutMachine: number;
   /** The same, before waiting for garbage collection. */
   instancesWithoutMachineBeforeGc: number;
@@ -74,13 +135,21 @@ export interface RoundCounts {
   deleteKill: { killedAfterMs: number; workspaces: number; machines: number };
   /** After the deletion finished under the restarted manager: Workspaces, Machines, nodes left. */
   leftAfterDelete: number;
-  /** Local-cloud instances without a Machine once the deletion finished. */
+  /** The round's instances still in the cloud once the deletion finished. */
+  instancesLeftAfterDelete: number;
+  /** Cloud instances without a Machine once the deletion finished. */
   instancesWithoutMachineAfterDelete: number;
+  /** Manager logs so far that contain one of the cloud's secrets. */
+  logsWithSecrets: number;
+  /** What the cloud saw go wrong during the round. */
+  cloudProblems: string[];
+  /** The cloud's own view of the round. */
+  note?: string;
 }
 
 type Ws = Workspace & KubeObject;
 type M = Machine & KubeObject;
-type NodeObj = KubeObject & { spec?: { providerID?: string } };
+export type NodeObj = KubeObject & { spec?: { providerID?: string } };
 
 const isReady = (w: Ws) =>
   w.status?.conditions?.some((c) => c.type === "WorkspaceReady" && c.status === "True") ?? false;
@@ -95,20 +164,18 @@ async function until(what: () => string, check: () => Promise<boolean>, timeoutM
 }
 
 /** One manager process, as the Deployment runs it: `node cli/main.ts controller`. */
-async function startManager(o: CrashOptions, index: number): Promise<ManagedProcess> {
+async function startManager(o: CrashOptions, cloud: CrashCloud, index: number): Promise<ManagedProcess> {
   const [metrics, health] = [await freePort(), await freePort()];
   const args = [
     path.join(repo, "cli/main.ts"),
     "controller",
     "--kubeconfig",
     o.kubeconfigPath,
-    "--cloud",
-    "local",
+    ...cloud.managerArgs(),
     `--metrics-bind-address=127.0.0.1:${metrics}`,
     `--health-probe-bind-address=127.0.0.1:${health}`,
     "--planner-bind-address=127.0.0.1:0",
     "--extender-bind-address=127.0.0.1:0",
-    `--boot-delay=${o.bootDelaySeconds ?? 1}`,
     "--log-level=info",
   ];
   if (o.leaderElect ?? true) args.push("--leader-elect", `--leader-election-namespace=${o.namespace}`);
@@ -118,6 +185,7 @@ async function startManager(o: CrashOptions, index: number): Promise<ManagedProc
     command: path.join(repo, "node_modules/.bin/node"),
     args,
     logFile: path.join(o.logDir, `manager-${index}.log`),
+    ...(cloud.managerEnv ? { env: cloud.managerEnv() } : {}),
   });
 }
 
@@ -142,9 +210,16 @@ interface Snapshot {
   workspaces: Ws[];
   machines: M[];
   nodes: NodeObj[];
+  /** Instances made for the round's Machines (by name prefix). */
+  instances: CrashInstance[];
 }
 
-async function snapshot(client: KubeClient, namespace: string, round: number): Promise<Snapshot> {
+async function snapshot(
+  client: KubeClient,
+  cloud: CrashCloud,
+  namespace: string,
+  round: number,
+): Promise<Snapshot> {
   const prefix = `r${round}-`;
   const workspaces = (await client.list<Ws>(resources.workspaces, { namespace })).items.filter((w) =>
     w.metadata!.name!.startsWith(prefix),
@@ -154,22 +229,59 @@ async function snapshot(client: KubeClient, namespace: string, round: number): P
       m.metadata?.labels?.["kaito.sh/workspacenamespace"] === namespace &&
       m.metadata.labels["kaito.sh/workspace"]?.startsWith(prefix),
   );
-  const nodes = (await client.list<NodeObj>(resources.nodes, { labelSelector: `${localInstanceLabel}=true` }))
-    .items;
-  return { workspaces, machines, nodes };
+  const nodes = await cloud.nodes(client);
+  const instances = (await cloud.instances(client)).filter((i) => i.machineName.startsWith(prefix));
+  return { workspaces, machines, nodes, instances };
 }
 
-/** Instances of the local cloud (every one in the cluster) whose Machine does not exist. */
-async function instancesWithoutMachine(client: KubeClient): Promise<string[]> {
+/** Where each unready Workspace of the snapshot is stuck: its conditions, Machines, nodes and instances. */
+function describeUnready(s: Snapshot): string {
+  const conditions = (cs: { type: string; status: string; reason?: string }[] | undefined) =>
+    (cs ?? []).map((c) => `${c.type}=${c.status}${c.reason ? `(${c.reason})` : ""}`).join(" ");
+  return s.workspaces
+    .filter((w) => !isReady(w))
+    .map((w) => {
+      const name = w.metadata!.name!;
+      const machines = s.machines.filter((m) => m.metadata?.labels?.["kaito.sh/workspace"] === name);
+      const lines = machines.map((m) => {
+        const id = m.status?.providerID ?? "";
+        const nodes = s.nodes.filter((n) => id && n.spec?.providerID === id).length;
+        const instances = s.instances.filter((i) => i.machineName === m.metadata!.name).length;
+        const deleting = m.metadata?.deletionTimestamp ? " deleting" : "";
+        return `    Machine ${m.metadata!.name}${deleting}: ${conditions(m.status?.conditions)}; nodes ${nodes}, instances ${instances}`;
+      });
+      return [
+        `  ${name}: ${conditions(w.status?.conditions)}; placement ${JSON.stringify(w.status?.placement ?? null)}`,
+        ...lines,
+      ].join("\n");
+    })
+    .join("\n");
+}
+
+/** The cloud's instances (all of them, not only this round's) whose Machine does not exist. */
+async function instancesWithoutMachine(client: KubeClient, cloud: CrashCloud): Promise<string[]> {
   const machines = new Set((await client.list<M>(resources.machines)).items.map((m) => m.metadata!.name!));
-  const nodes = (await client.list<NodeObj>(resources.nodes, { labelSelector: `${localInstanceLabel}=true` }))
-    .items;
-  return nodes
-    .filter((n) => !machines.has(n.metadata?.labels?.[machineNameLabel] ?? n.metadata!.name!))
-    .map((n) => n.metadata!.name!);
+  return (await cloud.instances(client)).filter((i) => !machines.has(i.machineName)).map((i) => i.name);
 }
 
-function count(round: number, killedAfterMs: number, atKill: RoundCounts["atKill"], s: Snapshot) {
+/** Manager logs in logDir that contain any of the secrets. */
+function logsWithSecrets(logDir: string, secrets: string[]): number {
+  if (secrets.length === 0) return 0;
+  return readdirSync(logDir)
+    .filter((f) => f.startsWith("manager-") && f.endsWith(".log"))
+    .filter((f) => {
+      const text = readFileSync(path.join(logDir, f), "utf8");
+      return secrets.some((s) => s.length > 0 && text.includes(s));
+    }).length;
+}
+
+function count(
+  round: number,
+  cloud: CrashCloud["name"],
+  killedAfterMs: number,
+  atKill: RoundCounts["atKill"],
+  s: Snapshot,
+) {
   const byWorkspace = new Map<string, M[]>();
   for (const m of s.machines) {
     const ws = m.metadata!.labels!["kaito.sh/workspace"]!;
@@ -203,8 +315,17 @@ function count(round: number, killedAfterMs: number, atKill: RoundCounts["atKill
   const machinesWithoutWorkspace = s.machines.filter(
     (m) => !names.has(m.metadata!.labels!["kaito.sh/workspace"]!),
   ).length;
+  const instancesPerMachine = new Map<string, number>();
+  for (const i of s.instances)
+    instancesPerMachine.set(i.machineName, (instancesPerMachine.get(i.machineName) ?? 0) + 1);
+  let duplicateInstances = 0;
+  for (const n of instancesPerMachine.values()) duplicateInstances += Math.max(0, n - 1);
+  const machinesWithoutExactlyOneInstance = s.machines.filter(
+    (m) => instancesPerMachine.get(m.metadata!.name!) !== 1,
+  ).length;
   return {
     round,
+    cloud,
     killedAfterMs,
     atKill,
     ready: s.workspaces.filter(isReady).length,
@@ -215,22 +336,32 @@ function count(round: number, killedAfterMs: number, atKill: RoundCounts["atKill
     duplicateMachines: duplicates,
     machinesWithoutExactlyOneNode,
     machinesWithoutWorkspace,
+    instances: s.instances.length,
+    duplicateInstances,
+    machinesWithoutExactlyOneInstance,
   };
 }
 
 export function formatRound(c: RoundCounts): string {
+  const [one, many] = nouns[c.cloud];
+  const pending = c.atKill.pendingInstances ? ` (${c.atKill.pendingInstances} mid-operation)` : "";
   return (
-    `round ${c.round}: killed ${c.killedAfterMs} ms after apply ` +
-    `(then ${c.atKill.machines} Machines, ${c.atKill.nodes} nodes, ${c.atKill.ready} ready); ` +
+    `round ${c.round} (${c.cloud}): killed ${c.killedAfterMs} ms after apply ` +
+    `(then ${c.atKill.machines} Machines, ${c.atKill.instances} ${many}${pending}, ${c.atKill.nodes} nodes, ${c.atKill.ready} ready); ` +
     `after restart ${c.ready}/${c.workspaces} ready in ${c.readySeconds.toFixed(1)} s, ` +
     `Machines ${c.machines} (placement says ${c.expectedMachines}), ` +
     `workspaces with a wrong Machine count ${c.workspacesWithWrongMachineCount}, ` +
     `duplicate Machines ${c.duplicateMachines}, Machines without exactly one node ${c.machinesWithoutExactlyOneNode}, ` +
     `Machines without a Workspace ${c.machinesWithoutWorkspace}, ` +
-    `instances without a Machine ${c.instancesWithoutMachineBeforeGc} before GC / ${c.instancesWithoutMachine} after, ` +
+    `${many} ${c.instances}, duplicate ${many} per Machine ${c.duplicateInstances}, ` +
+    `Machines without exactly one ${one} ${c.machinesWithoutExactlyOneInstance}, ` +
+    `${many} without a Machine ${c.instancesWithoutMachineBeforeGc} before GC / ${c.instancesWithoutMachine} after, ` +
     `killed again ${c.deleteKill.killedAfterMs} ms into their deletion ` +
     `(then ${c.deleteKill.workspaces} Workspaces, ${c.deleteKill.machines} Machines left); ` +
-    `after restart left ${c.leftAfterDelete}, instances without a Machine ${c.instancesWithoutMachineAfterDelete}`
+    `after restart left ${c.leftAfterDelete} (${many} ${c.instancesLeftAfterDelete}), ` +
+    `${many} without a Machine ${c.instancesWithoutMachineAfterDelete}` +
+    (c.logsWithSecrets ? `; manager logs with a secret ${c.logsWithSecrets}` : "") +
+    (c.note ? `; ${c.note}` : "")
   );
 }
 
@@ -243,16 +374,22 @@ export function roundProblems(c: RoundCounts): string[] {
     "duplicateMachines",
     "machinesWithoutExactlyOneNode",
     "machinesWithoutWorkspace",
+    "duplicateInstances",
+    "machinesWithoutExactlyOneInstance",
     "instancesWithoutMachine",
     "leftAfterDelete",
+    "instancesLeftAfterDelete",
     "instancesWithoutMachineAfterDelete",
+    "logsWithSecrets",
   ] as const)
     if (c[k] !== 0) problems.push(`${k} = ${c[k]}`);
+  problems.push(...c.cloudProblems);
   return problems;
 }
 
 export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
   const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const cloud = o.cloud ?? localCrashCloud(o.bootDelaySeconds ?? 1);
   const random = seededRandom(o.seed);
   const minKill = o.minKillMs ?? 50;
   const maxKill = o.maxKillMs ?? 5_000;
@@ -291,15 +428,15 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
   const collected = async (found: string[]): Promise<string[]> => {
     let orphans = found;
     if (orphans.length === 0) return orphans;
-    print(`instances without a Machine: ${orphans.join(", ")}; waiting for garbage collection`);
+    print(`${nouns[cloud.name][1]} without a Machine: ${orphans.join(", ")}; waiting for garbage collection`);
     await until(
       () => `garbage collection of ${orphans.join(", ")}`,
-      async () => (orphans = await instancesWithoutMachine(client)).length === 0,
+      async () => (orphans = await instancesWithoutMachine(client, cloud)).length === 0,
       o.garbageCollectionWaitMs ?? 4 * 60_000,
     ).catch(() => undefined);
     return orphans;
   };
-  let manager = await startManager(o, started++);
+  let manager = await startManager(o, cloud, started++);
   try {
     for (let round = 1; round <= o.rounds; round++) {
       // A restarted manager waits out the dead one's Lease (15 s) before it leads: kill it only
@@ -309,27 +446,36 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
       await Promise.all(all.map((w) => client.create(resources.workspaces, w)));
       const killedAfterMs = Math.round(minKill + random() * (maxKill - minKill));
       await new Promise((r) => setTimeout(r, killedAfterMs));
-      const before = await snapshot(client, o.namespace, round);
+      const before = await snapshot(client, cloud, o.namespace, round);
       await killManager();
       const atKill = {
         machines: before.machines.length,
         nodes: before.nodes.length,
+        instances: before.instances.length,
+        pendingInstances: before.instances.filter((i) => i.pending).length,
         ready: before.workspaces.filter(isReady).length,
       };
-      manager = await startManager(o, started++);
+      manager = await startManager(o, cloud, started++);
       let last: Snapshot | undefined;
       const readySeconds = await until(
         () =>
-          `round ${round}: every workspace to be ready after the restart (${last?.workspaces.filter(isReady).length ?? 0}/${o.workspaces}; manager log ${manager.logFile}:\n${manager.logTail()})`,
+          `round ${round}: every workspace to be ready after the restart (${last?.workspaces.filter(isReady).length ?? 0}/${o.workspaces}; ` +
+          `not ready:\n${last ? describeUnready(last) : "?"}\nmanager log ${manager.logFile}:\n${manager.logTail()})`,
         async () => {
           if (!manager.running) throw new Error(`the manager exited:\n${manager.logTail()}`);
-          last = await snapshot(client, o.namespace, round);
+          last = await snapshot(client, cloud, o.namespace, round);
           return last.workspaces.filter(isReady).length === o.workspaces;
         },
         o.readyTimeoutMs ?? 5 * 60_000,
       );
-      const counted = count(round, killedAfterMs, atKill, await snapshot(client, o.namespace, round));
-      const orphansBefore = await instancesWithoutMachine(client);
+      const counted = count(
+        round,
+        cloud.name,
+        killedAfterMs,
+        atKill,
+        await snapshot(client, cloud, o.namespace, round),
+      );
+      const orphansBefore = await instancesWithoutMachine(client, cloud);
       const orphans = await collected(orphansBefore);
 
       // Delete the round's Workspaces and kill the manager again while the finalizers run
@@ -337,25 +483,29 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
       await Promise.all(all.map((w) => client.delete(resources.workspaces, w.metadata!.name!, o.namespace)));
       const killedInDeleteAfterMs = Math.round(random() * (o.maxDeleteKillMs ?? 1_500));
       await new Promise((r) => setTimeout(r, killedInDeleteAfterMs));
-      const deleting = await snapshot(client, o.namespace, round);
+      const deleting = await snapshot(client, cloud, o.namespace, round);
       await killManager();
-      manager = await startManager(o, started++);
+      manager = await startManager(o, cloud, started++);
       let left = 0;
+      let instancesLeft = 0;
       await until(
-        () => `round ${round}: the workspaces, their Machines and nodes to be gone (${left} left)`,
+        () =>
+          `round ${round}: the workspaces, their Machines, nodes and ${nouns[cloud.name][1]} to be gone (${left} objects, ${instancesLeft} ${nouns[cloud.name][1]} left)`,
         async () => {
           if (!manager.running) throw new Error(`the manager exited:\n${manager.logTail()}`);
-          const s = await snapshot(client, o.namespace, round);
+          const s = await snapshot(client, cloud, o.namespace, round);
           const mine = s.nodes.filter((n) =>
             (n.metadata?.labels?.[machineNameLabel] ?? "").startsWith(`r${round}-`),
           );
           left = s.workspaces.length + s.machines.length + mine.length;
-          return left === 0;
+          instancesLeft = s.instances.length;
+          return left === 0 && instancesLeft === 0;
         },
         2 * 60_000,
       ).catch(() => undefined);
-      const orphansAfterDelete = await collected(await instancesWithoutMachine(client));
+      const orphansAfterDelete = await collected(await instancesWithoutMachine(client, cloud));
 
+      const ended = cloud.endRound?.();
       const result: RoundCounts = {
         ...counted,
         readySeconds,
@@ -367,7 +517,11 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
           workspaces: deleting.workspaces.length,
           machines: deleting.machines.length,
         },
+        instancesLeftAfterDelete: instancesLeft,
         instancesWithoutMachineAfterDelete: orphansAfterDelete.length,
+        logsWithSecrets: logsWithSecrets(o.logDir, cloud.secrets?.() ?? []),
+        cloudProblems: ended?.problems ?? [],
+        ...(ended ? { note: ended.note } : {}),
       };
       results.push(result);
       print(formatRound(result));
