@@ -139,8 +139,8 @@ export interface RoundCounts {
   instancesLeftAfterDelete: number;
   /** Cloud instances without a Machine once the deletion finished. */
   instancesWithoutMachineAfterDelete: number;
-  /** Manager logs so far that contain one of the cloud's secrets. */
-  logsWithSecrets: number;
+  /** Manager logs so far that contain one of the cloud's secrets; absent for a cloud without any. */
+  logsWithSecrets?: number;
   /** What the cloud saw go wrong during the round. */
   cloudProblems: string[];
   /** The cloud's own view of the round. */
@@ -266,7 +266,6 @@ async function instancesWithoutMachine(client: KubeClient, cloud: CrashCloud): P
 
 /** Manager logs in logDir that contain any of the secrets. */
 function logsWithSecrets(logDir: string, secrets: string[]): number {
-  if (secrets.length === 0) return 0;
   return readdirSync(logDir)
     .filter((f) => f.startsWith("manager-") && f.endsWith(".log"))
     .filter((f) => {
@@ -360,7 +359,7 @@ export function formatRound(c: RoundCounts): string {
     `(then ${c.deleteKill.workspaces} Workspaces, ${c.deleteKill.machines} Machines left); ` +
     `after restart left ${c.leftAfterDelete} (${many} ${c.instancesLeftAfterDelete}), ` +
     `${many} without a Machine ${c.instancesWithoutMachineAfterDelete}` +
-    (c.logsWithSecrets ? `; manager logs with a secret ${c.logsWithSecrets}` : "") +
+    (c.logsWithSecrets !== undefined ? `; manager logs holding a credential ${c.logsWithSecrets}` : "") +
     (c.note ? `; ${c.note}` : "")
   );
 }
@@ -382,7 +381,7 @@ export function roundProblems(c: RoundCounts): string[] {
     "instancesWithoutMachineAfterDelete",
     "logsWithSecrets",
   ] as const)
-    if (c[k] !== 0) problems.push(`${k} = ${c[k]}`);
+    if ((c[k] ?? 0) !== 0) problems.push(`${k} = ${c[k]}`);
   problems.push(...c.cloudProblems);
   return problems;
 }
@@ -519,7 +518,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
         },
         instancesLeftAfterDelete: instancesLeft,
         instancesWithoutMachineAfterDelete: orphansAfterDelete.length,
-        logsWithSecrets: logsWithSecrets(o.logDir, cloud.secrets?.() ?? []),
+        ...(cloud.secrets ? { logsWithSecrets: logsWithSecrets(o.logDir, cloud.secrets()) } : {}),
         cloudProblems: ended?.problems ?? [],
         ...(ended ? { note: ended.note } : {}),
       };
