@@ -203,10 +203,12 @@ export function buildModel(agg: Aggregate, objective: Objective): PackingModel {
     });
   }
 
-  // Unplaced replicas: continuous like the other assignments.
+  // Unplaced replicas: continuous like the other assignments. None at all when the cost phase
+  // may leave none unplaced: a row Σu ≤ 0 would only link every block for nothing.
   const unplaced = row("unplaced", -Infinity, objective.kind === "cost" ? objective.maxUnplaced : Infinity);
+  const placeAll = objective.kind === "cost" && objective.maxUnplaced <= 0;
   for (const c of classes) {
-    if (!c.limited) continue;
+    if (!c.limited || placeAll) continue;
     const col = columns.length;
     columns.push({ name: `u_c${c.id}`, cost: forCost ? 0 : 1, lb: 0, ub: c.replicas, integer: false });
     blockOf.push(c.group);

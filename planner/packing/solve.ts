@@ -12,7 +12,10 @@ import type { Plan, PlanStatus, Problem } from "./types.ts";
 export interface SolveOptions {
   /** Default: GLPK in this thread. Pass a worker solver to keep an event loop free. */
   solver?: MilpSolver;
-  /** Budget for the whole solve (default 10 s); past it, the best plan found is returned. */
+  /**
+   * Budget for the whole solve (default 10 s); past it, the best plan found is returned. The
+   * search may return sooner: when its plan is proven, or when rounds stop improving it.
+   */
   timeLimitMs?: number;
   /** Relative gap at which the search may stop (default 0: prove optimality). */
   mipGap?: number;
@@ -34,6 +37,13 @@ const TINY_MODEL_COLUMNS = 600;
 const WHOLE_MODEL_COLUMNS = 3000;
 
 /**
+ * Share of the budget for the first try at placing everything. The block-wise search returns
+ * early once it proves its plan or stops improving; the rest is for counting what can be
+ * placed should that try find nothing.
+ */
+const FIRST_TRY_SHARE = 0.75;
+
+/**
  * The least-cost plan that places as many replicas as possible (DESIGN.md, "Planning
  * problem"): first the most replicas that can be placed, then the cheapest way to place that
  * many. Pure apart from the solver calls; the problem must already be validated.
@@ -47,10 +57,6 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   const agg = aggregate(problem);
 
   const mipGap = options.mipGap ?? 0;
-  const costPhase = async (maxUnplaced: number, until: number) => {
-    const pm = buildModel(agg, { kind: "cost", maxUnplaced });
-    return { pm, r: await runPhase(pm, solver, clock, until, mipGap, strategy) };
-  };
   const done = (pm: PackingModel, r: PhaseResult, provenPlacement: boolean) => {
     const status: PlanStatus = r.status === "optimal" && provenPlacement ? "optimal" : "timeLimit";
     return finish(
@@ -60,21 +66,24 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
       clock.now() - start,
     );
   };
+  const phase = (pm: PackingModel, until: number, gap: number, lp?: MilpResult) =>
+    runPhase(pm, solver, { clock, deadline: until, mipGap: gap, strategy, lp });
 
   // Phase 1, only when a quota may leave replicas unplaced: how many can be placed at all.
   let maxUnplaced = 0;
   let provenPlacement = true;
   if (agg.classes.some((c) => c.limited)) {
-    const placement = buildModel(agg, { kind: "placement" });
-    // Usually everything fits: when even the LP leaves nothing unplaced, go straight for the
-    // cheapest plan that places all, and count only if that fails.
-    const lp = await solver.solve(placement.model, { relax: true, timeLimitMs: deadline - clock.now() });
-    if (lp.status === "optimal" && lp.objective < 1e-6) {
-      const first = await costPhase(0, clock.now() + (deadline - clock.now()) / 2);
-      if (first.r) return done(first.pm, first.r, true);
+    // Usually everything fits. The LP of the cheapest plan that places all tells (and the
+    // block-wise search reuses it): when it is feasible, go straight for that plan, and count
+    // what can be placed only if no such plan turns up.
+    const all = buildModel(agg, { kind: "cost", maxUnplaced: 0 });
+    const lp = await solver.solve(all.model, { relax: true, timeLimitMs: deadline - clock.now() });
+    if (lp.status === "optimal") {
+      const r = await phase(all, clock.now() + FIRST_TRY_SHARE * (deadline - clock.now()), mipGap, lp);
+      if (r) return done(all, r, true);
     }
-    const phaseDeadline = clock.now() + (deadline - clock.now()) / 2;
-    const r = await runPhase(placement, solver, clock, phaseDeadline, 0, strategy);
+    const placement = buildModel(agg, { kind: "placement" });
+    const r = await phase(placement, clock.now() + (deadline - clock.now()) / 2, 0);
     if (!r) return fallback(problem, agg, clock, start, undefined, 0);
     maxUnplaced = Math.round(r.objective);
     // Unplaced counts are integers, so a bound above maxUnplaced − 1 proves it.
@@ -82,12 +91,22 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   }
 
   // Phase 2: the cheapest plan leaving at most that many unplaced.
-  const { pm, r } = await costPhase(maxUnplaced, deadline);
+  const pm = buildModel(agg, { kind: "cost", maxUnplaced });
+  const r = await phase(pm, deadline, mipGap);
   if (!r) return fallback(problem, agg, clock, start, await relaxedBound(pm, solver), maxUnplaced);
   return done(pm, r, provenPlacement);
 }
 
 type PhaseResult = MilpResult & { bound: number };
+
+interface PhaseOptions {
+  clock: Clock;
+  deadline: number;
+  mipGap: number;
+  strategy: "auto" | "whole";
+  /** The model's LP relaxation, when already solved. */
+  lp?: MilpResult;
+}
 
 /**
  * One phase's model: block by block when there are several label groups (see decompose.ts),
@@ -98,10 +117,7 @@ type PhaseResult = MilpResult & { bound: number };
 async function runPhase(
   pm: PackingModel,
   solver: MilpSolver,
-  clock: Clock,
-  deadline: number,
-  mipGap: number,
-  strategy: "auto" | "whole",
+  { clock, deadline, mipGap, strategy, lp }: PhaseOptions,
 ): Promise<PhaseResult | undefined> {
   const left = () => Math.max(1, deadline - clock.now());
   let best: MilpResult | undefined;
@@ -109,7 +125,7 @@ async function runPhase(
   const groups = new Set(pm.blockOf).size;
   const tiny = pm.model.columns.length <= TINY_MODEL_COLUMNS;
   if (groups > 1 && strategy === "auto" && !tiny) {
-    const blocks = await solveByBlocks(pm.model, pm.blockOf, solver, { clock, deadline, mipGap });
+    const blocks = await solveByBlocks(pm.model, pm.blockOf, solver, { clock, deadline, mipGap, lp });
     if (blocks) {
       best = blocks;
       bound = Math.max(blocks.bound ?? -Infinity, blocks.lpBound);
@@ -126,7 +142,10 @@ async function runPhase(
     if (hasSolution(whole) && (!best || whole.objective < best.objective - 1e-9)) best = whole;
   }
   if (!best || !hasSolution(best)) return undefined;
-  if (!Number.isFinite(bound)) bound = (await relaxedBound(pm, solver)) ?? 0;
+  if (!Number.isFinite(bound)) {
+    const relaxed = lp?.status === "optimal" ? lp.objective : await relaxedBound(pm, solver);
+    bound = relaxed ?? 0;
+  }
   const proven =
     best.objective - bound <= mipGap * Math.abs(best.objective) + 1e-7 * Math.max(1, best.objective);
   return { ...best, status: proven ? "optimal" : "feasible", bound: Math.min(bound, best.objective) };

@@ -7,14 +7,21 @@ import type { MilpModel, MilpResult, MilpRow, MilpSolver } from "./types.ts";
  *
  * Why: GLPK's branch-and-bound has no cuts and searches the product of the blocks' choices, so
  * a model of twenty loosely linked blocks stalls where each block alone solves in milliseconds
- * (DESIGN.md, Known pitfalls). Here every MILP is one block:
- * - candidates: each block solved within its share of the links in the LP optimum (rounded
- *   down, so any mix of them fits), and, when that leaves a gap, at the LP's prices for the
- *   links (the Lagrangian subproblem) and with the least use of the links it can manage;
- * - plan: a small master MILP picks one candidate per block so that the links hold, then
- *   each block is re-solved against what the others use, keeping improvements;
- * - bound: the LP relaxation, and the Lagrangian bound Σ z_b(λ) − λ·b with the LP duals as λ,
- *   which adds back the blocks' own integrality, where the LP is weak.
+ * (DESIGN.md, Known pitfalls). Here every MILP is one block, a pair of blocks, or a small
+ * master that picks one candidate solution per block:
+ * 1. each block within its share of the links in the LP optimum (rounded down, so any mix of
+ *    them fits), and the master: enough when the LP bound is already tight (large fleets);
+ * 2. the Lagrangian bound Σ z_b(λ) − λ·b with the LP duals as λ, which adds back each block's
+ *    own integrality where the LP is weak (a few nodes per label group);
+ * 3. a plan guided by those prices: every block takes the links at price λ, the most linked
+ *    block last at true cost takes what they leave, then blocks and linked pairs of blocks are
+ *    re-solved against what the others use;
+ * 4. rounds of new prices: Dantzig–Wolfe's from the master's LP over all candidates
+ *    (smoothed towards the best so far), or a subgradient step when those fail. Pricing every
+ *    block at them raises the bound towards the Lagrangian dual (which on the benchmark's
+ *    fleets of about a hundred workspaces proves the optimum) and adds candidates; the master
+ *    picks a plan and linked pairs improve it. The rounds stop when the gap is closed, the
+ *    deadline passes, or STALL_ROUNDS of them improve neither bound nor plan.
  */
 export interface BlockSolveOptions {
   clock: Clock;
@@ -22,23 +29,37 @@ export interface BlockSolveOptions {
   deadline: number;
   /** Stop when (objective − bound) / objective is at most this. */
   mipGap: number;
+  /** The model's LP relaxation with duals, when the caller has solved it already. */
+  lp?: MilpResult;
 }
-
-/** Lagrangian rounds at most; each solves every block once, then pairs of blocks. */
-const MAX_ROUNDS = 6;
 
 export interface BlockResult extends MilpResult {
   /** Value of the LP relaxation, for reporting. */
   lpBound: number;
 }
 
+/** Column generation rounds at most, for clocks that do not move (simulations). */
+const MAX_ROUNDS = 40;
+
+/** Rounds without a better bound or plan after which the search gives up. */
+const STALL_ROUNDS = 3;
+
+/** Least weight of the best prices so far in the next prices (Wentges smoothing). */
+const SMOOTHING = 0.5;
+
+/** Candidates kept per block; the least promising at the current prices go first. */
+const POOL_PER_BLOCK = 50;
+
 interface Block {
+  id: number;
   cols: number[];
   colSet: Set<number>;
   rows: number[];
   links: number[];
   /** Solutions found so far, as values of `cols`. */
   candidates: Candidate[];
+  /** Candidates by their values, to add each only once. */
+  seen: Map<string, Candidate>;
 }
 
 interface Candidate {
@@ -47,6 +68,13 @@ interface Candidate {
   /** Use of each of the block's links, parallel to Block.links. */
   use: number[];
 }
+
+interface Incumbent {
+  values: number[];
+  objective: number;
+}
+
+type Prices = Map<number, number>;
 
 export async function solveByBlocks(
   model: MilpModel,
@@ -61,16 +89,22 @@ export async function solveByBlocks(
   const left = () => Math.max(1, deadline - clock.now());
   const trueCost = (j: number) => model.columns[j]!.cost;
 
-  const lp = await solver.solve(model, { relax: true, timeLimitMs: left() });
+  const lp = options.lp ?? (await solver.solve(model, { relax: true, timeLimitMs: left() }));
   if (lp.status !== "optimal" || !lp.duals) return undefined;
   const lpBound = lp.objective;
   let bound = lpBound;
-  let best: { values: number[]; objective: number } | undefined;
+  let best: Incumbent | undefined;
   const done = () => best !== undefined && closeEnough(best.objective, bound, mipGap);
-  const settle = async () => {
-    const picked = await master(model, blocks, links, solver, left());
-    if (picked && (!best || picked.objective < best.objective - 1e-9)) best = picked;
+  const keep = (plan: Incumbent | undefined) => {
+    if (!plan || (best && plan.objective >= best.objective - 1e-9)) return false;
+    best = plan;
+    // The master must always be able to pick the incumbent again.
+    for (const block of blocks) addCandidate(model, block, ownValues(block, plan.values));
+    return true;
   };
+  const settle = async () => keep(await master(model, blocks, links, solver, left() / 4));
+  const improveWith = async (groups: Block[][]) =>
+    keep(await improve(model, groups, best!.values, solver, left));
 
   // 1. Each block within its LP share of every link, rounded down. A block whose integer
   // needs exceed that (a replica that must have a whole node of a quota family) may also use
@@ -85,75 +119,106 @@ export async function solveByBlocks(
   for (const [i, block] of blocks.entries()) {
     const budget = left() / (2 * (blocks.length - i));
     const share = (r: number) => shares[i]!.get(r)!;
-    if (await addCandidate(model, block, solver, trueCost, share, budget)) continue;
-    if (await addCandidate(model, block, solver, trueCost, (r) => share(r) + spare.get(r)!, budget)) continue;
-    await addFootprint(model, block, solver, budget);
+    if (await solveBlock(model, block, solver, trueCost, share, budget)) continue;
+    if (await solveBlock(model, block, solver, trueCost, (r) => share(r) + spare.get(r)!, budget)) continue;
+    await footprint(model, block, solver, budget);
   }
   await settle();
   if (done()) return finish();
-
   if (!best) {
     // Each block's least use of the links gives a mix that fits whenever the problem has a
     // solution at all.
     for (const [i, block] of blocks.entries()) {
-      await addFootprint(model, block, solver, left() / (blocks.length - i));
+      await footprint(model, block, solver, left() / (blocks.length - i));
     }
     await settle();
     if (!best) return undefined;
   }
-
-  // 2. Each block against what the others use: cheap, and it spends what rounding left over.
   await improveWith(blocks.map((b) => [b]));
-  if (done()) return finish();
+  if (done() || clock.now() >= deadline) return finish();
 
-  // 3. Alternate Lagrangian rounds (a bound, and the blocks' choices at the links' prices) with
-  // pairs of blocks re-solved together, which can trade a link between them as no single block
-  // can. The LP duals are the first prices; subgradient steps move them towards prices at
-  // which the blocks' choices fit together, raising the bound and varying the candidates.
-  const lambda = new Map(links.map((r) => [r, Math.max(0, -(lp.duals![r] ?? 0))]));
-  let step = 1;
+  // 2. The Lagrangian bound at the LP's prices for the links.
+  let center: Prices = new Map(links.map((r) => [r, Math.max(0, -(lp.duals![r] ?? 0))]));
+  let priced = await price(center);
+  let centerSlack = priced.slack;
+  bound = Math.max(bound, priced.value);
+  if (done() || clock.now() >= deadline) return finish();
+
+  // 3. A plan guided by those prices, polished by blocks and pairs of linked blocks.
+  keep(await guidedPlan(model, blocks, links, solver, center, left));
+  await improveWith(blocks.map((b) => [b]));
+  await improveWith(linkedPairs(model, blocks, best!.values));
+
+  // 4. Rounds of new prices for the links. Dantzig–Wolfe's, from the master's LP over all
+  // candidates, converge where a few blocks must share; early on, with few candidates, they
+  // swing wildly, so they are smoothed towards the best prices so far, and when they still
+  // fail to raise the bound a Polyak subgradient step from the best prices is tried instead.
   let stalled = 0;
+  let smoothing = SMOOTHING;
+  let step = 1;
+  let dantzigWolfe = true;
   for (let round = 0; round < MAX_ROUNDS && !done() && clock.now() < deadline; round++) {
-    const priced = linkPrices(model, links, lambda);
-    let value = -links.reduce((s, r) => s + lambda.get(r)! * model.rows[r]!.ub, 0);
-    const used = new Map(links.map((r) => [r, 0]));
-    for (const [i, block] of blocks.entries()) {
-      const cost = (j: number) => trueCost(j) + (priced.get(j) ?? 0);
-      const sub = subModel(model, block, cost, (r) => model.rows[r]!.ub);
-      const r = await solver.solve(sub, {
-        timeLimitMs: left() / (2 * (blocks.length - i)),
-        mipGap: mipGap / 4,
-      });
-      const z = r.status === "optimal" && r.bound !== undefined ? r.bound : await relaxedValue(solver, sub);
-      value += z ?? -Infinity;
-      if (r.values.length === 0) continue;
-      const cand = candidate(model, block, r.values);
-      block.candidates.push(cand);
-      block.links.forEach((link, k) => used.set(link, used.get(link)! + cand.use[k]!));
+    const before = { bound, objective: best!.objective };
+    const next = dantzigWolfe
+      ? await smoothedMasterPrices(center, smoothing)
+      : polyakStep(center, centerSlack, step, best!.objective - bound);
+    priced = await price(next);
+    if (priced.value > bound + 1e-9) {
+      bound = priced.value;
+      center = next;
+      centerSlack = priced.slack;
+      if (dantzigWolfe) smoothing = Math.max(SMOOTHING, smoothing - 0.1);
+    } else {
+      if (dantzigWolfe) smoothing = 1 - (1 - smoothing) / 2;
+      else step /= 2;
+      dantzigWolfe = !dantzigWolfe;
     }
-    if (value > bound + 1e-9) {
-      bound = value;
-      stalled = 0;
-    } else if (++stalled >= 2) {
-      step /= 2;
-      stalled = 0;
-    }
+    if (done() || clock.now() >= deadline) break;
+    prune(blocks, center, best!.values);
     await settle();
     if (done() || clock.now() >= deadline) break;
-    await improveWith(tightPairs(model, blocks, best!.values));
-
-    // Polyak's step towards the best plan's objective.
-    const slack = links.map((r) => used.get(r)! - model.rows[r]!.ub);
-    const norm = slack.reduce((s, g) => s + g * g, 0);
-    if (norm === 0) break;
-    const t = (step * Math.max(1e-6 * Math.abs(best!.objective), best!.objective - value)) / norm;
-    links.forEach((r, k) => lambda.set(r, Math.max(0, lambda.get(r)! + t * slack[k]!)));
+    await improveWith(linkedPairs(model, blocks, best!.values));
+    const progress = bound > before.bound + 1e-9 || best!.objective < before.objective - 1e-9;
+    stalled = progress ? 0 : stalled + 1;
+    if (stalled >= STALL_ROUNDS) break;
   }
   return finish();
 
-  async function improveWith(groups: Block[][]): Promise<void> {
-    const improved = await improve(model, groups, best!.values, solver, left);
-    if (improved.objective < best!.objective - 1e-9) best = improved;
+  /** The master LP's prices, `weight` of the way back towards `from`. */
+  async function smoothedMasterPrices(from: Prices, weight: number): Promise<Prices> {
+    const duals = await restrictedMasterPrices(model, blocks, links, solver, left());
+    if (!duals) return from;
+    return new Map(links.map((r) => [r, weight * from.get(r)! + (1 - weight) * duals.get(r)!]));
+  }
+
+  /** Prices moved along the links' overuse at `from`, by Polyak's step towards `gap` less. */
+  function polyakStep(from: Prices, slack: Map<number, number>, size: number, gap: number): Prices {
+    const norm = links.reduce((s, r) => s + slack.get(r)! ** 2, 0);
+    if (norm === 0) return from;
+    const t = (size * Math.max(1e-6 * Math.abs(best!.objective), gap)) / norm;
+    return new Map(links.map((r) => [r, Math.max(0, from.get(r)! + t * slack.get(r)!)]));
+  }
+
+  /**
+   * Solves every block at its true costs plus λ·a on its links, adding each answer as a
+   * candidate. Returns the Lagrangian bound Σ z_b(λ) − λ·b (−∞ when a block gives none) and
+   * how far the answers together overuse each link (a subgradient of the bound at λ).
+   */
+  async function price(lambda: Prices): Promise<{ value: number; slack: Map<number, number> }> {
+    const linkCost = linkPrices(model, links, lambda);
+    let value = -links.reduce((s, r) => s + lambda.get(r)! * model.rows[r]!.ub, 0);
+    const slack = new Map(links.map((r) => [r, -model.rows[r]!.ub]));
+    for (const [i, block] of blocks.entries()) {
+      const cost = (j: number) => trueCost(j) + (linkCost.get(j) ?? 0);
+      const sub = subModel(model, block, cost, (r) => model.rows[r]!.ub);
+      const r = await solver.solve(sub, { timeLimitMs: left() / (2 * (blocks.length - i)) });
+      const z = r.status === "optimal" && r.bound !== undefined ? r.bound : await relaxedValue(solver, sub);
+      value += z ?? -Infinity;
+      if (r.values.length === 0) continue;
+      const cand = addCandidate(model, block, r.values);
+      block.links.forEach((link, k) => slack.set(link, slack.get(link)! + cand.use[k]!));
+    }
+    return { value, slack };
   }
 
   function finish(): BlockResult {
@@ -178,12 +243,14 @@ function splitModel(
   blockOf: readonly number[],
 ): { blocks: Block[]; links: number[] } | undefined {
   const count = Math.max(-1, ...blockOf) + 1;
-  const all: Block[] = Array.from({ length: count }, () => ({
+  const all: Block[] = Array.from({ length: count }, (_, id) => ({
+    id,
     cols: [],
     colSet: new Set<number>(),
     rows: [],
     links: [],
     candidates: [],
+    seen: new Map<string, Candidate>(),
   }));
   blockOf.forEach((b, j) => {
     all[b]!.cols.push(j);
@@ -210,11 +277,11 @@ function splitModel(
 }
 
 /** λ·a summed over each column's link terms. */
-function linkPrices(model: MilpModel, links: number[], lambda: Map<number, number>): Map<number, number> {
+function linkPrices(model: MilpModel, links: readonly number[], lambda: Prices): Map<number, number> {
   const out = new Map<number, number>();
   for (const r of links) {
     const row = model.rows[r]!;
-    const price = lambda.get(r)!;
+    const price = lambda.get(r) ?? 0;
     if (price === 0) continue;
     row.cols.forEach((j, t) => out.set(j, (out.get(j) ?? 0) + price * row.coefs[t]!));
   }
@@ -252,13 +319,8 @@ function subModel(
 }
 
 /** The block with the least use of its links (each relative to the link's bound). */
-async function addFootprint(
-  model: MilpModel,
-  block: Block,
-  solver: MilpSolver,
-  timeLimitMs: number,
-): Promise<boolean> {
-  if (block.links.length === 0) return false;
+async function footprint(model: MilpModel, block: Block, solver: MilpSolver, timeLimitMs: number) {
+  if (block.links.length === 0) return undefined;
   const weight = new Map<number, number>();
   for (const r of block.links) {
     const row = model.rows[r]!;
@@ -267,24 +329,28 @@ async function addFootprint(
     });
   }
   const cost = (j: number) => (weight.get(j) ?? 0) + 1e-6 * model.columns[j]!.cost;
-  return addCandidate(model, block, solver, cost, (r) => model.rows[r]!.ub, timeLimitMs);
+  return solveBlock(model, block, solver, cost, (r) => model.rows[r]!.ub, timeLimitMs);
 }
 
-async function addCandidate(
+/** Solves the block alone at `cost` within `limit` on its links; its answer becomes a candidate. */
+async function solveBlock(
   model: MilpModel,
   block: Block,
   solver: MilpSolver,
   cost: (j: number) => number,
   limit: (r: number) => number,
   timeLimitMs: number,
-): Promise<boolean> {
+): Promise<number[] | undefined> {
   const r = await solver.solve(subModel(model, block, cost, limit), { timeLimitMs });
-  if (r.values.length === 0) return false;
-  block.candidates.push(candidate(model, block, r.values));
-  return true;
+  if (r.values.length === 0) return undefined;
+  addCandidate(model, block, r.values);
+  return r.values;
 }
 
-function candidate(model: MilpModel, block: Block, values: number[]): Candidate {
+function addCandidate(model: MilpModel, block: Block, values: number[]): Candidate {
+  const id = values.join(",");
+  const known = block.seen.get(id);
+  if (known) return known;
   const full = new Map(block.cols.map((j, k) => [j, values[k]!]));
   const use = block.links.map((r) => {
     const row = model.rows[r]!;
@@ -293,7 +359,29 @@ function candidate(model: MilpModel, block: Block, values: number[]): Candidate 
     return sum;
   });
   const cost = block.cols.reduce((s, j, k) => s + model.columns[j]!.cost * values[k]!, 0);
-  return { values, cost, use };
+  const cand = { values, cost, use };
+  block.candidates.push(cand);
+  block.seen.set(id, cand);
+  return cand;
+}
+
+/**
+ * Keeps each block's POOL_PER_BLOCK candidates of least reduced cost at `lambda`, and always
+ * the one the incumbent uses, so the master stays small and can still return the incumbent.
+ */
+function prune(blocks: Block[], lambda: Prices, incumbent: readonly number[]): void {
+  for (const block of blocks) {
+    if (block.candidates.length <= POOL_PER_BLOCK) continue;
+    const reduced = (c: Candidate) =>
+      c.cost + block.links.reduce((s, r, i) => s + lambda.get(r)! * c.use[i]!, 0);
+    const ranked = [...block.candidates].sort((a, b) => reduced(a) - reduced(b));
+    const kept = ranked.slice(0, POOL_PER_BLOCK);
+    const current = ownValues(block, incumbent).join(",");
+    const mine = ranked.find((c) => c.values.join(",") === current);
+    if (mine && !kept.includes(mine)) kept[kept.length - 1] = mine;
+    block.candidates = kept;
+    block.seen = new Map(kept.map((c) => [c.values.join(","), c]));
+  }
 }
 
 async function relaxedValue(solver: MilpSolver, model: MilpModel): Promise<number | undefined> {
@@ -311,17 +399,10 @@ function usage(model: MilpModel, r: number, values: readonly number[], cols?: Re
 }
 
 /**
- * One candidate per block, the cheapest mix that respects the links: a multiple-choice
- * knapsack over a few hundred binaries, which GLPK settles quickly.
+ * The master over the candidates: one per block (Σ z = 1) such that the links hold. As a MILP
+ * it is a multiple-choice knapsack over a few hundred binaries, which GLPK settles quickly.
  */
-async function master(
-  model: MilpModel,
-  blocks: Block[],
-  links: number[],
-  solver: MilpSolver,
-  timeLimitMs: number,
-): Promise<{ values: number[]; objective: number } | undefined> {
-  if (blocks.some((b) => b.candidates.length === 0)) return undefined;
+function masterModel(model: MilpModel, blocks: Block[], links: readonly number[], integer: boolean) {
   const columns: MilpModel["columns"] = [];
   const rows: MilpRow[] = [];
   const linkRow = new Map(
@@ -330,13 +411,13 @@ async function master(
       { name: model.rows[r]!.name, lb: -Infinity, ub: model.rows[r]!.ub, cols: [], coefs: [] } as MilpRow,
     ]),
   );
-  const owner: [number, number][] = [];
-  for (const [b, block] of blocks.entries()) {
-    const pick: MilpRow = { name: `pick_b${b}`, lb: 1, ub: 1, cols: [], coefs: [] };
+  const owner: [Block, Candidate][] = [];
+  for (const block of blocks) {
+    const pick: MilpRow = { name: `pick_b${block.id}`, lb: 1, ub: 1, cols: [], coefs: [] };
     for (const [p, cand] of block.candidates.entries()) {
       const col = columns.length;
-      columns.push({ name: `z_b${b}_p${p}`, cost: cand.cost, lb: 0, ub: 1, integer: true });
-      owner.push([b, p]);
+      columns.push({ name: `z_b${block.id}_p${p}`, cost: cand.cost, lb: 0, ub: 1, integer });
+      owner.push([block, cand]);
       pick.cols.push(col);
       pick.coefs.push(1);
       block.links.forEach((r, i) => {
@@ -348,39 +429,130 @@ async function master(
     }
     rows.push(pick);
   }
-  rows.push(...linkRow.values());
-  const r = await solver.solve({ columns, rows }, { timeLimitMs });
+  // Links first: restrictedMasterPrices reads their duals by position.
+  return { master: { columns, rows: [...linkRow.values(), ...rows] }, owner };
+}
+
+async function master(
+  model: MilpModel,
+  blocks: Block[],
+  links: readonly number[],
+  solver: MilpSolver,
+  timeLimitMs: number,
+): Promise<Incumbent | undefined> {
+  if (blocks.some((b) => b.candidates.length === 0)) return undefined;
+  const { master: m, owner } = masterModel(model, blocks, links, true);
+  const r = await solver.solve(m, { timeLimitMs });
   if (r.values.length === 0) return undefined;
   const values = new Array<number>(model.columns.length).fill(0);
   r.values.forEach((z, col) => {
     if (z < 0.5) return;
-    const [b, p] = owner[col]!;
-    const block = blocks[b]!;
-    block.cols.forEach((j, k) => (values[j] = block.candidates[p]!.values[k]!));
+    const [block, cand] = owner[col]!;
+    block.cols.forEach((j, k) => (values[j] = cand.values[k]!));
   });
   return { values, objective: objectiveOf(model, values) };
 }
 
+/** Prices of the links in the master's LP over all candidates: Dantzig–Wolfe's next λ. */
+async function restrictedMasterPrices(
+  model: MilpModel,
+  blocks: Block[],
+  links: readonly number[],
+  solver: MilpSolver,
+  timeLimitMs: number,
+): Promise<Prices | undefined> {
+  const { master: m } = masterModel(model, blocks, links, false);
+  const r = await solver.solve(m, { relax: true, timeLimitMs });
+  if (r.status !== "optimal" || !r.duals) return undefined;
+  return new Map(links.map((row, i) => [row, Math.max(0, -r.duals![i]!)]));
+}
+
+/**
+ * A plan steered by prices λ on the links. From every block's footprint, each block in turn
+ * takes what it wants of the links at price λ among what the others leave; the most linked
+ * block (the one sharing links with most others, such as the unlabelled group that may use
+ * every labelled existing node) comes last and at true cost, so it spends what is left. At
+ * the LP's prices the blocks' wants nearly fit together, which rounding the LP's shares does
+ * not see.
+ */
+async function guidedPlan(
+  model: MilpModel,
+  blocks: Block[],
+  links: readonly number[],
+  solver: MilpSolver,
+  lambda: Prices,
+  left: () => number,
+): Promise<Incumbent | undefined> {
+  const values = new Array<number>(model.columns.length).fill(0);
+  const placed = new Set<Block>();
+  for (const [i, block] of blocks.entries()) {
+    if (block.links.length === 0) continue;
+    const r = await footprint(model, block, solver, left() / (4 * (blocks.length - i)));
+    if (!r) return undefined;
+    block.cols.forEach((j, k) => (values[j] = r[k]!));
+    placed.add(block);
+  }
+  const degree = localDegrees(model, blocks, links);
+  const order = [...blocks].sort((a, b) => degree.get(a)! - degree.get(b)! || a.id - b.id);
+  const priced = linkPrices(model, links, lambda);
+  for (const [i, block] of order.entries()) {
+    const last = i === order.length - 1;
+    const cost = (j: number) => model.columns[j]!.cost + (last ? 0 : (priced.get(j) ?? 0));
+    const limit = (r: number) =>
+      model.rows[r]!.ub - (usage(model, r, values) - usage(model, r, values, block.colSet));
+    const r = await solveBlock(model, block, solver, cost, limit, left() / (2 * (order.length - i)));
+    if (!r) continue;
+    block.cols.forEach((j, k) => (values[j] = r[k]!));
+    placed.add(block);
+  }
+  // A block that found nothing keeps its footprint, which still fits; one without links has none.
+  return placed.size === blocks.length ? { values, objective: objectiveOf(model, values) } : undefined;
+}
+
+/**
+ * How strongly each block is tied to the others: its links, each weighted by one over the
+ * number of other blocks it touches, so that a quota every block shares counts little and a
+ * node shared with one other block counts fully.
+ */
+function localDegrees(model: MilpModel, blocks: Block[], links: readonly number[]): Map<Block, number> {
+  const byCol = new Map<number, Block>();
+  for (const b of blocks) for (const j of b.cols) byCol.set(j, b);
+  const degree = new Map(blocks.map((b) => [b, 0]));
+  for (const r of links) {
+    const touched = new Set(model.rows[r]!.cols.map((j) => byCol.get(j)!));
+    for (const b of touched) degree.set(b, degree.get(b)! + 1 / (touched.size - 1));
+  }
+  return degree;
+}
+
 /**
  * Pairs of blocks that share a link the plan uses to within a tenth of its bound, those sharing
- * more such links first.
+ * more such links that no third block touches first, then more such links in all. Re-solving
+ * a pair together trades a link between them, which no single block can.
  */
-function tightPairs(model: MilpModel, blocks: Block[], values: readonly number[]): Block[][] {
-  const tight = new Set<number>();
+function linkedPairs(model: MilpModel, blocks: Block[], values: readonly number[]): Block[][] {
+  const tight = new Map<number, number>();
   for (const block of blocks) {
     for (const r of block.links) {
       const row = model.rows[r]!;
-      if (usage(model, r, values) >= row.ub - Math.max(1e-6, 0.1 * Math.abs(row.ub))) tight.add(r);
+      if (usage(model, r, values) >= row.ub - Math.max(1e-6, 0.1 * Math.abs(row.ub))) {
+        tight.set(r, (tight.get(r) ?? 0) + 1);
+      }
     }
   }
-  const pairs: { pair: Block[]; shared: number }[] = [];
+  const pairs: { pair: Block[]; own: number; shared: number }[] = [];
   for (let a = 0; a < blocks.length; a++) {
     for (let b = a + 1; b < blocks.length; b++) {
-      const shared = blocks[a]!.links.filter((r) => tight.has(r) && blocks[b]!.links.includes(r)).length;
-      if (shared > 0) pairs.push({ pair: [blocks[a]!, blocks[b]!], shared });
+      const common = blocks[a]!.links.filter((r) => tight.has(r) && blocks[b]!.links.includes(r));
+      if (common.length === 0) continue;
+      const own = common.filter((r) => tight.get(r) === 2).length;
+      pairs.push({ pair: [blocks[a]!, blocks[b]!], own, shared: common.length });
     }
   }
-  return pairs.sort((x, y) => y.shared - x.shared).map((p) => p.pair);
+  pairs.sort((x, y) => y.own - x.own || y.shared - x.shared);
+  // Pairs that share only links every block touches (quotas) are many and rarely pay off.
+  const cap = Math.max(2 * blocks.length, pairs.filter((p) => p.own > 0).length);
+  return pairs.slice(0, cap).map((p) => p.pair);
 }
 
 /**
@@ -393,7 +565,7 @@ async function improve(
   current: number[],
   solver: MilpSolver,
   left: () => number,
-): Promise<{ values: number[]; objective: number }> {
+): Promise<Incumbent> {
   const values = [...current];
   for (const [i, group] of groups.entries()) {
     const merged = mergeBlocks(group);
@@ -406,14 +578,7 @@ async function improve(
     const before = merged.cols.reduce((s, j) => s + model.columns[j]!.cost * values[j]!, 0);
     if (result.objective >= before - 1e-9) continue;
     merged.cols.forEach((j, k) => (values[j] = result.values[k]!));
-    for (const block of group)
-      block.candidates.push(
-        candidate(
-          model,
-          block,
-          block.cols.map((j) => values[j]!),
-        ),
-      );
+    for (const block of group) addCandidate(model, block, ownValues(block, values));
   }
   return { values, objective: objectiveOf(model, values) };
 }
@@ -422,12 +587,19 @@ function mergeBlocks(group: Block[]): Block {
   if (group.length === 1) return group[0]!;
   const cols = group.flatMap((b) => b.cols);
   return {
+    id: -1,
     cols,
     colSet: new Set(cols),
     rows: group.flatMap((b) => b.rows),
     links: [...new Set(group.flatMap((b) => b.links))],
     candidates: [],
+    seen: new Map(),
   };
+}
+
+/** The block's part of a whole-model solution. */
+function ownValues(block: Block, values: readonly number[]): number[] {
+  return block.cols.map((j) => values[j]!);
 }
 
 function objectiveOf(model: MilpModel, values: readonly number[]): number {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../lib/clock.ts";
+import { FakeClock, systemClock } from "../../lib/clock.ts";
 import { generateProblem } from "../bench/generate.ts";
+import { toCatalogEntries } from "../catalog/index.ts";
 import { aggregate } from "../packing/classes.ts";
 import { buildModel } from "../packing/model.ts";
 import { tinyProblem } from "../packing/testing/random-problem.ts";
@@ -73,6 +74,42 @@ describe("solveByBlocks", () => {
     expect(blocks!.lpBound).toBeLessThanOrEqual(blocks!.bound! + 1e-6);
     expect(blocks!.objective).toBeGreaterThanOrEqual(whole.objective - 1e-6);
   });
+});
+
+describe("solveByBlocks on a fleet whose LP bound is weak", () => {
+  // A hundred workspaces in eleven label groups buy a few nodes each, so rounding them up
+  // costs about 5% over the LP; only the blocks' own integrality (the Lagrangian dual) closes it.
+  const fleet = () => {
+    const { problem } = generateProblem(100, toCatalogEntries(), 1);
+    return buildModel(aggregate(problem), { kind: "cost", maxUnplaced: 0 });
+  };
+
+  it("proves the optimum that HiGHS proves on the whole model", async () => {
+    const pm = fleet();
+    const whole = await highsSolver.solve(pm.model, { timeLimitMs: 30_000 });
+    expect(whole.status).toBe("optimal");
+    const blocks = await solveByBlocks(pm.model, pm.blockOf, glpkSolver, {
+      clock: systemClock,
+      deadline: systemClock.now() + 30_000,
+      mipGap: 0,
+    });
+    expect(blocks!.status).toBe("optimal");
+    expect(blocks!.objective).toBeCloseTo(whole.objective, 6);
+    expect(blocks!.bound!).toBeLessThanOrEqual(whole.objective + 1e-6);
+    expect(blocks!.bound!).toBeGreaterThan(blocks!.lpBound + 0.04 * blocks!.lpBound);
+  }, 60_000);
+
+  it("returns on its own when the clock never moves", async () => {
+    const pm = fleet();
+    const clock = new FakeClock();
+    const blocks = await solveByBlocks(pm.model, pm.blockOf, glpkSolver, {
+      clock,
+      deadline: clock.now() + 1000,
+      mipGap: 0,
+    });
+    expect(blocks).toBeDefined();
+    expect(blocks!.bound!).toBeLessThanOrEqual(blocks!.objective + 1e-9);
+  }, 60_000);
 });
 
 describe("workerSolver", () => {
