@@ -16,12 +16,12 @@ import type { MilpModel, MilpResult, MilpRow, MilpSolver } from "./types.ts";
  * 3. a plan guided by those prices: every block takes the links at price λ, the most linked
  *    block last at true cost takes what they leave, then blocks and linked pairs of blocks are
  *    re-solved against what the others use;
- * 4. rounds of new prices: Dantzig–Wolfe's from the master's LP over all candidates
- *    (smoothed towards the best so far), or a subgradient step when those fail. Pricing every
- *    block at them raises the bound towards the Lagrangian dual (which on the benchmark's
- *    fleets of about a hundred workspaces proves the optimum) and adds candidates; the master
- *    picks a plan and linked pairs improve it. The rounds stop when the gap is closed, the
- *    deadline passes, or STALL_ROUNDS of them improve neither bound nor plan.
+ * 4. rounds of new prices (subgradient steps first, then Dantzig–Wolfe's from the master's LP
+ *    over all candidates). Pricing every block at them raises the bound towards the
+ *    Lagrangian dual (which on the benchmark's fleets of a hundred workspaces proves the
+ *    optimum) and adds candidates; the master picks a plan and linked pairs improve it. The
+ *    rounds stop when the gap is closed, the deadline passes, or STALL_ROUNDS of them improve
+ *    neither bound nor plan.
  */
 export interface BlockSolveOptions {
   clock: Clock;
@@ -41,10 +41,16 @@ export interface BlockResult extends MilpResult {
 /** Column generation rounds at most, for clocks that do not move (simulations). */
 const MAX_ROUNDS = 40;
 
+/** Price updates per round, before the master and the pairs. */
+const PRICES_PER_ROUND = 5;
+
+/** Subgradient steps that fail to raise the bound before Dantzig–Wolfe takes over. */
+const SUBGRADIENT_FAILURES = 2;
+
 /** Rounds without a better bound or plan after which the search gives up. */
 const STALL_ROUNDS = 3;
 
-/** Least weight of the best prices so far in the next prices (Wentges smoothing). */
+/** Weight of the best prices so far in Dantzig–Wolfe's next prices (Wentges smoothing). */
 const SMOOTHING = 0.5;
 
 /** Candidates kept per block; the least promising at the current prices go first. */
@@ -149,29 +155,31 @@ export async function solveByBlocks(
   await improveWith(blocks.map((b) => [b]));
   await improveWith(linkedPairs(model, blocks, best!.values));
 
-  // 4. Rounds of new prices for the links. Dantzig–Wolfe's, from the master's LP over all
-  // candidates, converge where a few blocks must share; early on, with few candidates, they
-  // swing wildly, so they are smoothed towards the best prices so far, and when they still
-  // fail to raise the bound a Polyak subgradient step from the best prices is tried instead.
+  // 4. Rounds: new prices for the links, then the master and linked pairs. Subgradient
+  // (Polyak) steps from the best prices come first, while they raise the bound; then
+  // Dantzig–Wolfe's prices from the master's LP over all candidates, smoothed towards the best
+  // prices so far. Those converge to the Lagrangian dual where subgradients zigzag, and every
+  // pricing adds candidates the master can combine.
   let stalled = 0;
-  let smoothing = SMOOTHING;
   let step = 1;
-  let dantzigWolfe = true;
+  let failedSteps = 0;
   for (let round = 0; round < MAX_ROUNDS && !done() && clock.now() < deadline; round++) {
     const before = { bound, objective: best!.objective };
-    const next = dantzigWolfe
-      ? await smoothedMasterPrices(center, smoothing)
-      : polyakStep(center, centerSlack, step, best!.objective - bound);
-    priced = await price(next);
-    if (priced.value > bound + 1e-9) {
-      bound = priced.value;
-      center = next;
-      centerSlack = priced.slack;
-      if (dantzigWolfe) smoothing = Math.max(SMOOTHING, smoothing - 0.1);
-    } else {
-      if (dantzigWolfe) smoothing = 1 - (1 - smoothing) / 2;
-      else step /= 2;
-      dantzigWolfe = !dantzigWolfe;
+    // Pricing costs little next to the master and the pairs: several prices per round.
+    for (let k = 0; k < PRICES_PER_ROUND && !done() && clock.now() < deadline; k++) {
+      const subgradient = failedSteps < SUBGRADIENT_FAILURES;
+      const next = subgradient
+        ? polyakStep(center, centerSlack, step, best!.objective - bound)
+        : await smoothedMasterPrices(center, SMOOTHING);
+      priced = await price(next);
+      if (priced.value > bound + 1e-9) {
+        bound = priced.value;
+        center = next;
+        centerSlack = priced.slack;
+      } else if (subgradient) {
+        failedSteps++;
+        step /= 2;
+      }
     }
     if (done() || clock.now() >= deadline) break;
     prune(blocks, center, best!.values);
