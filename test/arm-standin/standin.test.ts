@@ -120,9 +120,9 @@ describe("ARM stand-in with the real SDK", () => {
     expect(standin.faults.pending()).toBe(0);
     // Two throttled attempts, the successful first page, and the second page.
     expect(standin.requests.map((r) => r.status)).toEqual([429, 429, 200, 200]);
-    // Two waits of one second each: the client really waited as told, and no longer.
+    // Two waits of one second each: the client really waited as told. (How much longer it took
+    // depends on the machine's load, so there is no upper bound here.)
     expect(elapsed).toBeGreaterThanOrEqual(1900);
-    expect(elapsed).toBeLessThan(5000);
   });
 
   it("retries transient 5xx answers with the client's own backoff", async () => {
