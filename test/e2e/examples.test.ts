@@ -8,6 +8,7 @@ import type { KubeObject } from "../../kube/client.ts";
 import { resources } from "../../kube/resources.ts";
 import type { Machine, Workspace } from "../../crds/index.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
+import { until } from "../harness/until.ts";
 
 const cluster = useTestCluster();
 let operator: RunningOperator;
@@ -22,22 +23,6 @@ const examplesDir = path.resolve(import.meta.dirname, "../../../shared/examples"
 const examples = readdirSync(examplesDir)
   .filter((f) => f.endsWith(".yaml"))
   .sort();
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const condition = (ws: Workspace, type: string) => ws.status?.conditions?.find((c) => c.type === type);
 type Ws = Workspace & KubeObject;

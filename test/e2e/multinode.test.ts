@@ -5,6 +5,7 @@ import type { KubeObject } from "../../kube/client.ts";
 import { resources } from "../../kube/resources.ts";
 import type { Machine, Workspace } from "../../crds/index.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
+import { until } from "../harness/until.ts";
 
 const cluster = useTestCluster();
 let operator: RunningOperator;
@@ -16,20 +17,6 @@ afterAll(async () => {
 });
 
 type Ws = Workspace & KubeObject;
-
-async function until<T>(
-  what: () => string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const machinesIn = async (namespace: string) =>
   (await operator.client.list<Machine & KubeObject>(resources.machines)).items.filter(
@@ -76,6 +63,7 @@ describe("a replica spanning two nodes on the local cluster", () => {
         const done = last.status?.conditions?.some((c) => c.type === "WorkspaceReady" && c.status === "True");
         return done ? last : undefined;
       },
+      90_000,
     );
     expect(ready.status?.placement).toMatchObject({ replicas: 1, nodesPerReplica: 2, newNodes: 2 });
 

@@ -7,6 +7,7 @@ import type { Machine, Workspace } from "../../crds/index.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { inferenceRequirement, mustGetPreset } from "../../presets/index.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
+import { until } from "../harness/until.ts";
 
 const cluster = useTestCluster();
 let operator: RunningOperator;
@@ -19,20 +20,6 @@ afterAll(async () => {
 
 type Ws = Workspace & KubeObject;
 const condition = (ws: Ws | undefined, type: string) => ws?.status?.conditions?.find((c) => c.type === type);
-
-async function until<T>(
-  what: () => string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 function workspace(name: string, namespace: string, resource: Partial<Workspace["resource"]>): Ws {
   return {

@@ -27,6 +27,7 @@ import { randomSuffix, useTestCluster } from "../harness/index.ts";
 import { startDcgmStandIn, type DcgmStandIn } from "./dcgm-standin.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
 import { startPrometheus, type RunningPrometheus, type Sample } from "./prometheus.ts";
+import { until } from "../harness/until.ts";
 
 type Ws = Workspace & KubeObject;
 interface Node extends KubeObject {
@@ -52,26 +53,6 @@ let scheduler: RunningScheduler | undefined;
 let dcgm: DcgmStandIn | undefined;
 let namespace: string | undefined;
 const operatorLog: string[] = [];
-
-async function until<T>(
-  what: () => string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let failure: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      failure = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what()}${failure ? ` (last error: ${String(failure)})` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The URL the operator's extender logged when it started listening (its port is chosen at start). */
 function extenderUrl(): string | undefined {

@@ -21,6 +21,7 @@ import {
   resourceOf,
   serviceAccountKubeconfig,
 } from "./rbac-manifests.ts";
+import { until } from "../harness/until.ts";
 
 const cluster = useTestCluster();
 const examplesDir = path.resolve(import.meta.dirname, "../../../shared/examples");
@@ -31,28 +32,6 @@ let sa: KubeClient;
 let operator: RunningOperator | undefined;
 let dir: string;
 const logLines: string[] = [];
-
-async function until<T>(
-  what: string | (() => string),
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const about = typeof what === "string" ? what : what();
-      throw new Error(`timed out waiting for ${about}${last ? `: ${String(last)}` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function statusOf(call: Promise<unknown>): Promise<number> {
   try {

@@ -23,6 +23,7 @@ import { controllerCommand } from "../../cli/commands/controller.ts";
 import type { CommandIO } from "../../cli/command.ts";
 import type { Workspace } from "../../crds/index.ts";
 import { applyAll, readManifests } from "./rbac-manifests.ts";
+import { until } from "../harness/until.ts";
 
 const cluster = useTestCluster();
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -74,28 +75,6 @@ function runController(args: string[]): Running {
       await done;
     },
   };
-}
-
-async function until<T>(
-  what: string | (() => string),
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const about = typeof what === "string" ? what : what();
-      throw new Error(`timed out waiting for ${about}${last ? `: ${String(last)}` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** A kubeconfig with a short-lived token of deploy/'s kaito-scheduler ServiceAccount. */

@@ -11,6 +11,7 @@ import type { KubeObject } from "../../kube/client.ts";
 import { resources } from "../../kube/resources.ts";
 import type { Machine, Workspace } from "../../crds/index.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
+import { until } from "../harness/until.ts";
 
 const cluster = useTestCluster();
 const examplesDir = path.resolve(import.meta.dirname, "../../../shared/examples");
@@ -25,20 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.stop();
 });
-
-async function until<T>(
-  what: () => string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe("the tuning example's imagePushSecret", () => {
   it("appears in no log line, Event or object the manager wrote", async () => {
