@@ -39,6 +39,26 @@ export interface InstanceType {
 }
 
 /**
+ * What the cloud can launch now: one reading, so the planner never mixes sizes from one moment
+ * with quota from another.
+ */
+export interface Offering {
+  /** The region the reading is for (for messages). */
+  region?: string;
+  /**
+   * The sizes this subscription can create in the region. A retired size appears when the cloud
+   * still takes it (a Workspace may name one); the planner itself never picks a retired size.
+   */
+  instanceTypes: InstanceType[];
+  /**
+   * vCPUs left per quota family (InstanceType.family; compare with normalizeFamily). A family
+   * that is absent has no known limit. The figure is an instant reading: instances launched after
+   * it are not in it.
+   */
+  quota: Record<string, number>;
+}
+
+/**
  * The seam between the Machine controller and a cloud. Implementations: cloud/fake (tests),
  * cloud/local (kwok Nodes on the local cluster), cloud/azure (VMs through ARM).
  *
@@ -74,8 +94,15 @@ export interface CloudProvider {
   /** Every instance this provider created (and no other), for garbage collection. */
   list(): Promise<Instance[]>;
 
-  /** The sizes this provider offers. */
+  /** The sizes this provider offers: offering().instanceTypes. */
   instanceTypes(): Promise<InstanceType[]>;
+
+  /**
+   * The sizes offered and the quota left, read together (for Azure one ResourceSkus and one Usages
+   * listing). Callers cache it (see OfferingCache): it may cost several API calls. Rejects when the
+   * cloud cannot be read; the caller then plans with what it knew before.
+   */
+  offering(signal?: AbortSignal): Promise<Offering>;
 
   /**
    * Background work the backend needs while the manager runs (boot timers, caches). Resolves

@@ -10,6 +10,7 @@ import {
   skuNotAvailable,
   standinComputeClient,
   startArmStandin,
+  notAvailableInLocation,
   throttle,
   usage,
   vmSku,
@@ -231,5 +232,48 @@ describe("AzureCloudProvider on the ARM stand-in", () => {
     const types = await provider().instanceTypes();
     expect(types.map((t) => t.name)).toEqual([sku]);
     expect(types[0]!.zones).toEqual(["eastus-1", "eastus-2"]);
+  });
+
+  it("reads sizes and quota together, from one ResourceSkus and one Usages listing", async () => {
+    standin.state.skus = [
+      vmSku({
+        name: sku,
+        family: "standardNCADSA100v4Family",
+        vcpus: 24,
+        memoryGiB: 220,
+        gpus: 1,
+        locations: { eastus: ["1"] },
+      }),
+      // Retired in the catalogue, but ARM still takes it here, so a Workspace may name it.
+      vmSku({
+        name: "Standard_NC6s_v3",
+        family: "standardNCSv3Family",
+        vcpus: 6,
+        memoryGiB: 112,
+        gpus: 1,
+        locations: { eastus: [] },
+      }),
+      vmSku({
+        name: "Standard_NC4as_T4_v3",
+        family: "standardNCASv3_T4Family",
+        vcpus: 4,
+        memoryGiB: 28,
+        gpus: 1,
+        locations: { eastus: ["1"] },
+        restrictions: [notAvailableInLocation("eastus")],
+      }),
+    ];
+    standin.state.setUsages("eastus", [
+      usage("cores", 10, 100),
+      usage("standardNCADSA100v4Family", 24, 96),
+      usage("standardNCSv3Family", 6, 12),
+    ]);
+    const offering = await provider().offering();
+    expect(offering.region).toBe("eastus");
+    expect(offering.instanceTypes.map((t) => t.name).sort()).toEqual([sku, "Standard_NC6s_v3"]);
+    expect(offering.quota).toEqual({ standardNCADSA100v4Family: 72, standardNCSv3Family: 6 });
+    // One listing each: three SKUs come in two pages of two, three usages in two pages.
+    expect(standin.count("resourceSkus.list")).toBe(2);
+    expect(standin.count("usages.list")).toBe(2);
   });
 });

@@ -5,7 +5,7 @@ import type { Machine } from "../../../crds/index.ts";
 import { findSku, loadCatalog, refreshCatalog, type Catalog } from "../../../planner/catalog/index.ts";
 import { allowedInstanceTypes, allowedZones } from "../../requirements.ts";
 import { CreateError, MachineNotFoundError } from "../errors.ts";
-import type { CloudProvider, Instance, InstanceType } from "../types.ts";
+import type { CloudProvider, Instance, InstanceType, Offering } from "../types.ts";
 import { skuCapacity } from "../local/node.ts";
 import { createFailure, isArmNotFound, lookupFailure } from "./errors.ts";
 import { instanceFromVm, machineTag } from "./instance.ts";
@@ -158,20 +158,33 @@ export class AzureCloudProvider implements CloudProvider {
 
   /** The catalogue's sizes that ResourceSkus offers this subscription in the location. */
   async instanceTypes(): Promise<InstanceType[]> {
+    return (await this.offering()).instanceTypes;
+  }
+
+  /**
+   * One ResourceSkus and one Usages listing, joined with the catalogue: the sizes ResourceSkus
+   * offers here without a Location restriction, and each family's vCPU headroom (capped by the
+   * regional total). A size ResourceSkus lists is offered even when the catalogue marks it
+   * retired: ARM's answer is the one that counts for launching it.
+   */
+  async offering(signal?: AbortSignal): Promise<Offering> {
     const regional = await refreshCatalog({
       client: this.client,
       region: this.o.location,
       catalog: this.catalog,
+      signal,
     });
-    return regional.skus
-      .filter((s) => s.retired === undefined)
-      .map((s) => ({
+    return {
+      region: regional.region,
+      instanceTypes: regional.skus.map((s) => ({
         name: s.name,
         family: s.family,
         capacity: skuCapacity(s),
         zones: s.zones.map((z) => zoneLabelOf(regional.region, z)),
         pricePerHour: s.pricePerHour,
-      }));
+      })),
+      quota: { ...regional.quota },
+    };
   }
 
   private async readVm(vmName: string): Promise<VirtualMachine | undefined> {

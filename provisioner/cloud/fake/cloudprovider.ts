@@ -7,6 +7,7 @@ import {
   type CloudProvider,
   type Instance,
   type InstanceType,
+  type Offering,
 } from "../types.ts";
 import { fakeInstanceType } from "./instancetype.ts";
 
@@ -34,11 +35,22 @@ export class FakeCloudProvider implements CloudProvider {
   /** Instances made so far (a create() that found its instance does not count). */
   launched = 0;
   types: InstanceType[];
+  /** What offering() reports as quota left; absent families are unlimited. */
+  quota: Record<string, number>;
+  /** Region offering() names. */
+  region = "fake";
+  /** Thrown by the next offering() only. */
+  nextOfferingError: Error | undefined;
+  /** While set, offering() waits for it first: tests hold a reading in flight. */
+  offeringGate: Promise<void> | undefined;
+  /** offering() calls so far, including failed ones. */
+  offeringCalls = 0;
   private readonly clock: Clock;
 
-  constructor(o: { clock?: Clock; instanceTypes?: InstanceType[] } = {}) {
+  constructor(o: { clock?: Clock; instanceTypes?: InstanceType[]; quota?: Record<string, number> } = {}) {
     this.clock = o.clock ?? systemClock;
     this.types = o.instanceTypes ?? [fakeInstanceType()];
+    this.quota = o.quota ?? {};
   }
 
   async create(machine: Machine): Promise<Instance> {
@@ -106,4 +118,24 @@ export class FakeCloudProvider implements CloudProvider {
   async instanceTypes(): Promise<InstanceType[]> {
     return structuredClone(this.types);
   }
+
+  async offering(signal?: AbortSignal): Promise<Offering> {
+    this.offeringCalls++;
+    if (this.offeringGate) await untilAborted(this.offeringGate, signal);
+    signal?.throwIfAborted();
+    const error = this.nextOfferingError;
+    this.nextOfferingError = undefined;
+    if (error) throw error;
+    return structuredClone({ region: this.region, instanceTypes: this.types, quota: this.quota });
+  }
+}
+
+function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return work;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

@@ -16,7 +16,7 @@ import type { Node } from "../../kube-types.ts";
 import { quantity } from "../../../kube/quantity.ts";
 import { allowedInstanceTypes, allowedZones } from "../../requirements.ts";
 import { CreateError, InsufficientCapacityError, MachineNotFoundError } from "../errors.ts";
-import type { CloudProvider, Instance, InstanceType } from "../types.ts";
+import type { CloudProvider, Instance, InstanceType, Offering } from "../types.ts";
 import { LaunchFaults } from "./faults.ts";
 import {
   bootDueAt,
@@ -154,15 +154,32 @@ export class LocalCloudProvider implements CloudProvider {
   }
 
   async instanceTypes(): Promise<InstanceType[]> {
-    return this.catalog.skus
-      .filter((s) => s.retired === undefined)
-      .map((s) => ({
-        name: s.name,
-        family: s.family,
-        capacity: skuCapacity(s),
-        zones: [`${this.region}-1`, `${this.region}-2`, `${this.region}-3`],
-        pricePerHour: s.pricePerHour,
-      }));
+    return (await this.offering()).instanceTypes;
+  }
+
+  /**
+   * Every catalogue size (retired ones too: create() takes a size named by hand), and the quota
+   * left in the families that have one: the configured limit less the vCPUs of the instances that
+   * exist, or 0 for a family whose quota a test exhausted. A size whose quota a test exhausted
+   * stays offered: no real cloud reports quota per size, so that fault shows only at launch.
+   */
+  async offering(): Promise<Offering> {
+    const instanceTypes = this.catalog.skus.map((s) => ({
+      name: s.name,
+      family: s.family,
+      capacity: skuCapacity(s),
+      zones: [`${this.region}-1`, `${this.region}-2`, `${this.region}-3`],
+      pricePerHour: s.pricePerHour,
+    }));
+    const quota: Record<string, number> = {};
+    const usage = this.quotas.size > 0 ? await this.vcpusByFamily() : new Map<string, number>();
+    for (const sku of this.catalog.skus) {
+      const family = normalizeFamily(sku.family);
+      const limit = this.quotas.get(family);
+      if (limit !== undefined) quota[sku.family] = Math.max(0, limit - (usage.get(family) ?? 0));
+      if (this.faults.familyExhausted(sku.family)) quota[sku.family] = 0;
+    }
+    return { region: this.region, instanceTypes, quota };
   }
 
   /** Finishes the boots a restart interrupted, then keeps boot timers running until the signal aborts. */

@@ -88,6 +88,11 @@ export class LaunchFaults {
     return true;
   }
 
+  /** The whole family is out of quota (not just one of its sizes). */
+  familyExhausted(family: string): boolean {
+    return this.exhaustedFamilies.has(normalizeFamily(family));
+  }
+
   quotaExhausted(sku: Sku): boolean {
     return (
       this.exhaustedSkus.has(sku.name.toLowerCase()) ||

@@ -149,4 +149,23 @@ describe("local cloud", () => {
     await cloud.delete(instance.providerID);
     await expect(cloud.delete(phantom)).rejects.toSatisfy(isMachineNotFound);
   });
+
+  it("offers every catalogue size, with the quota left after the instances that exist", async () => {
+    const family = "standardNCADSA100v4Family";
+    const cloud = new LocalCloudProvider({
+      client,
+      clock: new FakeClock(Date.now()),
+      quotas: { [family]: 480 },
+    });
+    const before = await cloud.offering();
+    // Retired, but a Workspace may still name it and this cloud launches it.
+    expect(before.instanceTypes.map((t) => t.name)).toContain("Standard_NC6s_v3");
+    expect(Object.keys(before.quota)).toEqual([family]);
+    await cloud.create(localMachine());
+    cloud.faults.exhaustQuota({ family: "standardNCASv3_T4Family" });
+    expect((await cloud.offering()).quota).toEqual({
+      [family]: before.quota[family]! - 24,
+      standardNCASv3_T4Family: 0,
+    });
+  });
 });
