@@ -10,7 +10,7 @@ import { resources } from "../kube/resources.ts";
 import { ControllerBuilder } from "../kube/runtime/builder.ts";
 import type { Controller } from "../kube/runtime/controller.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
-import type { CloudProvider } from "./cloud/types.ts";
+import type { CloudProvider, InsufficientCapacityError } from "./cloud/types.ts";
 import type { Node, Pod } from "./kube-types.ts";
 import { MachineController, machineControllerName } from "./machine/controller.ts";
 import { GarbageCollector, type GarbageCollectionOptions } from "./machine/garbagecollection.ts";
@@ -21,6 +21,12 @@ import { InformerNodeReader, machineKeysForNode } from "./machine/nodes.ts";
 import type { TerminationOptions } from "./machine/termination.ts";
 
 export * from "./cloud/types.ts";
+export {
+  OfferingCache,
+  type OfferingCacheOptions,
+  type OfferingSnapshot,
+  type OfferingSource,
+} from "./cloud/offering.ts";
 export { machineReasons, readiness, type MachineReason } from "./machine/conditions.ts";
 export { capacityConditionReason } from "./machine/launch.ts";
 export { MachineController, type MachineControllerOptions } from "./machine/controller.ts";
@@ -44,6 +50,8 @@ export interface ProvisionerOptions {
   garbageCollection?: Partial<GarbageCollectionOptions> | false;
   /** false skips the pod informer behind kaito_gpu_allocated (default true). */
   gpuMetrics?: boolean;
+  /** Told of each launch the cloud refused for quota, SKU or capacity. */
+  onCapacityFailure?: (e: InsufficientCapacityError) => void;
 }
 
 export interface Provisioner {
@@ -79,6 +87,7 @@ export function registerProvisioner(manager: Manager, o: ProvisionerOptions): Pr
     metrics,
     liveness: o.liveness,
     termination: o.termination,
+    onCapacityFailure: o.onCapacityFailure,
   });
   const controller = ControllerBuilder.named<Machine>(machineControllerName)
     .for(machines)

@@ -16,6 +16,7 @@ import type { NodeReader } from "./nodes.ts";
 // Launch talks only to the cloud: no API server needed.
 function setup() {
   const clock = new FakeClock();
+  const capacityFailures: InsufficientCapacityError[] = [];
   const cloud = new FakeCloudProvider({ clock });
   const recorder = new MemoryEventRecorder();
   const registry = new Registry();
@@ -27,9 +28,10 @@ function setup() {
     clock,
     recorder,
     metrics,
+    onCapacityFailure: (e) => capacityFailures.push(e),
   });
   const ctx = { log: silentLogger, signal: new AbortController().signal };
-  return { cloud, recorder, launch, ctx, registry };
+  return { cloud, recorder, launch, ctx, registry, capacityFailures };
 }
 
 describe("launch", () => {
@@ -77,6 +79,19 @@ describe("launch", () => {
     expect(recorder.events).toMatchObject([{ type: "Warning", reason }]);
     await launch.reconcile(m, ctx);
     expect(cloud.createCalls).toHaveLength(1);
+  });
+
+  it("tells the listener of a refused launch (what the cloud offers changed), not of a retryable one", async () => {
+    const { cloud, launch, ctx, capacityFailures } = setup();
+    cloud.nextCreateError = new CreateError("Throttled", "ARM asked us to slow down");
+    await expect(launch.reconcile(machine(), ctx)).rejects.toThrow();
+    expect(capacityFailures).toEqual([]);
+    const refused = new InsufficientCapacityError("quota", "Standard_NC6s_v3", "no quota.");
+    cloud.nextCreateError = refused;
+    const m = machine();
+    await launch.reconcile(m, ctx);
+    await launch.reconcile(m, ctx);
+    expect(capacityFailures).toEqual([refused]);
   });
 
   it("keeps MachineLaunched Unknown with the cloud's reason and rethrows a retryable failure", async () => {

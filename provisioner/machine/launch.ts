@@ -70,6 +70,7 @@ export class Launch implements Phase {
     setMachineCondition(machine, "MachineLaunched", "False", reason, e.message, this.d.clock.now());
     publish(this.d.recorder, machine, insufficientCapacityEvent(reason, e));
     this.d.metrics?.observeFailure(reason);
+    this.d.onCapacityFailure?.(e);
   }
 }
 

@@ -5,7 +5,7 @@ import { ignoreNotFound } from "../../kube/errors.ts";
 import { resources } from "../../kube/resources.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { ReconcileContext, Result } from "../../kube/runtime/reconciler.ts";
-import type { CloudProvider } from "../cloud/types.ts";
+import type { CloudProvider, InsufficientCapacityError } from "../cloud/types.ts";
 import type { MachineEvent } from "./events.ts";
 import type { ProvisionerMetrics } from "./metrics.ts";
 import type { NodeReader } from "./nodes.ts";
@@ -18,6 +18,11 @@ export interface PhaseDependencies {
   recorder: EventRecorder;
   nodes: NodeReader;
   metrics?: ProvisionerMetrics;
+  /**
+   * Told of every launch the cloud refused for quota, SKU or capacity: what the cloud offers has
+   * changed since it was last read (the offering cache reads it again early).
+   */
+  onCapacityFailure?: (e: InsufficientCapacityError) => void;
 }
 
 export interface PhaseResult extends Result {
