@@ -10,7 +10,7 @@ import { startPlannerServer } from "../planner/grpc/server.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
-import { registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
+import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
 import { startGpuExtender } from "../scheduler/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
@@ -78,17 +78,34 @@ export function buildOperator(o: OperatorOptions): Manager {
 
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
+  if (o.components.has("provisioner") && !o.cloud)
+    throw new Error("the provisioner component needs a cloud backend");
+  // Plans use what the cloud offers only where the provisioner runs with that cloud: a workspace
+  // component beside a remote provisioner cannot know which cloud launches its Machines.
+  const offering =
+    o.cloud && o.components.has("workspace") && o.components.has("provisioner")
+      ? new OfferingCache({ cloud: o.cloud, clock, log: o.log.with({ component: "offering" }) })
+      : undefined;
+  if (offering) {
+    manager.add({ name: "cloud-offering", needsLeaderElection: true, start: (s) => offering.start(s) });
+  }
   if (o.components.has("workspace")) {
     registerWorkspaceController(manager, {
       planner,
       recorder,
       concurrency: o.workspaceConcurrency,
       schedulerName: o.schedulerName ?? defaultSchedulerName,
+      offering,
     });
   }
-  if (o.components.has("provisioner")) {
-    if (!o.cloud) throw new Error("the provisioner component needs a cloud backend");
-    registerProvisioner(manager, { cloud: o.cloud, recorder, clock, log: o.log });
+  if (o.cloud && o.components.has("provisioner")) {
+    registerProvisioner(manager, {
+      cloud: o.cloud,
+      recorder,
+      clock,
+      log: o.log,
+      onCapacityFailure: offering && (() => offering.invalidate()),
+    });
   }
   return manager;
 }

@@ -8,6 +8,7 @@ import type { EventRecorder } from "../../kube/events.ts";
 import type { Informer } from "../../kube/informer.ts";
 import { resources as api } from "../../kube/resources.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
+import type { OfferingSource } from "../../provisioner/index.ts";
 import {
   minResult,
   TerminalError,
@@ -43,6 +44,11 @@ export interface WorkspaceDependencies {
   workloads: WorkloadCaches;
   /** spec.schedulerName of the workload's pods. */
   schedulerName: string;
+  /**
+   * What the cloud can launch now, when this process has the cloud; without it plans use the
+   * whole catalogue and no quota, and the cloud's refusals show only when a launch fails.
+   */
+  offering?: OfferingSource;
 }
 
 type Conditions = WorkspaceCondition[] | undefined;
@@ -97,7 +103,13 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     const status = ws.status!;
     const need = modelNeed(ws);
     const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list());
-    const { placement, replanned } = await decidePlacement(ws, need, this.d.planner, existing, ctx.signal);
+    const { placement, replanned } = await decidePlacement(ws, need, {
+      planner: this.d.planner,
+      existing,
+      machines: this.d.machines.list(),
+      offering: this.d.offering,
+      signal: ctx.signal,
+    });
     this.recordPlacement(ws, placement, replanned);
 
     const backoff = this.capacityBackoff(ws);
@@ -348,7 +360,10 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       this.condition(ws, "ResourceReady", "False", e.reason, message);
       this.condition(ws, "WorkspaceReady", "False", e.reason, message);
       this.d.recorder.event(ws, "Warning", e.reason, message);
-      return e.reason === "NoCapacity" ? { requeueAfterMs: 5 * capacityRetryMs } : {};
+      // Capacity and the sizes on offer change without the Workspace changing: look again later.
+      return e.reason === "NoCapacity" || e.reason === "InstanceTypeNotOffered"
+        ? { requeueAfterMs: 5 * capacityRetryMs }
+        : {};
     }
     this.condition(ws, "WorkspaceReady", "Unknown", "ReconcileError", message);
     return {};

@@ -5,6 +5,7 @@ import type { KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import { resources as api, type Resource } from "../../kube/resources.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
+import type { OfferingSource } from "../../provisioner/index.ts";
 import { ControllerBuilder } from "../../kube/runtime/builder.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { WorkspaceReconciler } from "./controller.ts";
@@ -23,7 +24,14 @@ function workspaceOfMachine(m: KubeObject): string[] {
 
 export function registerWorkspaceController(
   manager: Manager,
-  deps: { planner: PlannerClient; recorder: EventRecorder; concurrency?: number; schedulerName: string },
+  deps: {
+    planner: PlannerClient;
+    recorder: EventRecorder;
+    concurrency?: number;
+    schedulerName: string;
+    /** What the cloud can launch now; only where this process has the cloud. */
+    offering?: OfferingSource;
+  },
 ): void {
   const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
   const machines = manager.informer<Machine & KubeObject>(api.machines);
@@ -33,6 +41,7 @@ export function registerWorkspaceController(
     recorder: deps.recorder,
     clock: manager.clock,
     schedulerName: deps.schedulerName,
+    offering: deps.offering,
     machines,
     nodes: manager.informer<V1Node & KubeObject>(api.nodes),
     pods: manager.informer<V1Pod & KubeObject>(api.pods),

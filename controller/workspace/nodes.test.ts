@@ -64,10 +64,15 @@ describe("nodes a plan may reuse", () => {
     const ws = workspace("crashed", 2);
     const need = modelNeed(ws);
     const signal = new AbortController().signal;
-    const fresh = await decidePlacement(ws, need, planner, [], signal);
+    const fresh = await decidePlacement(ws, need, { planner, existing: [], machines: [], signal });
     const first = desiredMachine(ws, { name: fresh.placement.instanceType, gpus: 1 }, 0);
     const up = node(first.metadata!.name!, fresh.placement.instanceType, 1, first.metadata!.labels!);
-    const again = await decidePlacement(ws, need, planner, reusableNodes(ws, [up], []), signal);
+    const again = await decidePlacement(ws, need, {
+      planner,
+      existing: reusableNodes(ws, [up], []),
+      machines: [],
+      signal,
+    });
     expect(again.placement).toMatchObject({
       instanceType: fresh.placement.instanceType,
       newNodes: fresh.placement.newNodes,

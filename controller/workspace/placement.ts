@@ -1,8 +1,9 @@
 import type { Workspace } from "../../crds/index.ts";
-import { findSku, type Sku } from "../../planner/catalog/index.ts";
+import { findSku, normalizeFamily, type Sku } from "../../planner/catalog/index.ts";
 import { shapeOn, type Demand } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
 import { nodeLabelsFor } from "./machines.ts";
+import type { LaunchLimits } from "./offering.ts";
 
 /** GPU memory one replica needs, from the preset's memory model. */
 export interface Requirement {
@@ -28,7 +29,7 @@ export interface Placement {
 /** A placement that cannot be made; `reason` is a condition reason, `message` one sentence. */
 export class PlacementError extends Error {
   override readonly name = "PlacementError";
-  readonly reason: "InstanceTypeUnknown" | "InstanceTypeTooSmall" | "NoCapacity";
+  readonly reason: "InstanceTypeUnknown" | "InstanceTypeTooSmall" | "InstanceTypeNotOffered" | "NoCapacity";
   constructor(reason: PlacementError["reason"], message: string) {
     super(message);
     this.reason = reason;
@@ -113,10 +114,38 @@ export interface ExistingGpuNode {
 }
 
 /**
+ * The reason a named size cannot be launched here, when the cloud's reading says it is not on
+ * offer: fail at once rather than launch and wait for the cloud to refuse.
+ */
+export function notOfferedError(name: string, limits: LaunchLimits): PlacementError {
+  const where = limits.region ? ` in ${limits.region}` : "";
+  return new PlacementError(
+    "InstanceTypeNotOffered",
+    `resource.instanceType ${name} is not offered to this subscription${where}; choose another size or leave instanceType out to let the planner choose.`,
+  );
+}
+
+/**
+ * The planning problem's quota for the catalogue's families, from the limits keyed by the cloud's
+ * spelling of each size's family (which may differ from the catalogue's).
+ */
+function plannerQuota(skus: readonly Sku[], limits: LaunchLimits | undefined): Record<string, number> {
+  const quota: Record<string, number> = {};
+  if (!limits) return quota;
+  for (const sku of skus) {
+    const family = limits.familyOf.get(sku.name.toLowerCase()) ?? sku.family;
+    const headroom = limits.quota.get(normalizeFamily(family));
+    if (headroom !== undefined) quota[sku.family] = Math.min(quota[sku.family] ?? headroom, headroom);
+  }
+  return quota;
+}
+
+/**
  * Asks the planner for the cheapest way to run `count` replicas: free GPUs on existing nodes that
- * carry the workspace's labels first, then new nodes of the cheapest fitting SKU, never one of
- * `excluded`. A workload's pods all request the same GPUs, so a plan that mixes SKUs is asked
- * again restricted to its most used one.
+ * carry the workspace's labels first, then new nodes of the cheapest fitting SKU that the cloud
+ * offers, within its quota, never one of `excluded`. A workload's pods all request the same GPUs,
+ * so a plan that mixes SKUs is asked again restricted to its most used one. Without `limits`
+ * (nothing known of the cloud) every catalogue size is allowed and no quota applies.
  */
 export async function placeWithPlanner(
   ws: Workspace,
@@ -125,23 +154,35 @@ export async function placeWithPlanner(
   existing: ExistingGpuNode[],
   excluded: readonly string[],
   signal?: AbortSignal,
+  limits?: LaunchLimits,
 ): Promise<Placement> {
   const catalog = (await planner.catalog()).filter((s) => !s.retired);
-  const allowed = catalog
-    .map((s) => s.name)
-    .filter((n) => !excluded.some((x) => x.toLowerCase() === n.toLowerCase()));
+  const offered = limits ? catalog.filter((s) => limits.offered.has(s.name.toLowerCase())) : catalog;
+  if (offered.length === 0 && limits) {
+    const where = limits.region ? ` in ${limits.region}` : "";
+    throw new PlacementError(
+      "NoCapacity",
+      `none of the catalogue's GPU sizes is offered to this subscription${where}; ask for access to GPU sizes there or run in another region.`,
+    );
+  }
+  const usable = offered.filter((s) => !excluded.some((x) => x.toLowerCase() === s.name.toLowerCase()));
+  const allowed = usable.map((s) => s.name);
   if (allowed.length === 0)
     throw new PlacementError(
       "NoCapacity",
-      "every GPU size in the catalogue failed to launch; check the cloud's quota and capacity.",
+      "every GPU size on offer failed to launch; check the cloud's quota and capacity.",
     );
+  const quota = plannerQuota(usable, limits);
   let skus = allowed;
   for (let attempt = 0; attempt < 2; attempt++) {
     // A replica split over nodes talks over the network on every token: only when no size holds
     // it on one node is a multi-node replica worth its price.
-    let plan = await planner.plan({ nodes: existing, demands: [demandOn(ws, req, skus, 1)] }, { signal });
+    let plan = await planner.plan(
+      { quota, nodes: existing, demands: [demandOn(ws, req, skus, 1)] },
+      { signal },
+    );
     if (plan.unplaced.length > 0) {
-      plan = await planner.plan({ nodes: existing, demands: [demandOn(ws, req, skus)] }, { signal });
+      plan = await planner.plan({ quota, nodes: existing, demands: [demandOn(ws, req, skus)] }, { signal });
     }
     if (plan.unplaced.length > 0) throw new PlacementError("NoCapacity", plan.unplaced[0]!.reason);
     const newSkus = new Map<string, number>();

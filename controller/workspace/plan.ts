@@ -1,9 +1,12 @@
-import type { Workspace, WorkspacePlacement } from "../../crds/index.ts";
+import type { Machine, Workspace, WorkspacePlacement } from "../../crds/index.ts";
 import { findSku } from "../../planner/catalog/index.ts";
 import { shapeOn } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
-import { nodeLabelsFor } from "./machines.ts";
+import type { OfferingSource } from "../../provisioner/index.ts";
+import { machineInstanceType, nodeLabelsFor } from "./machines.ts";
+import { isOffered, launchLimits, type LaunchLimits } from "./offering.ts";
 import {
+  notOfferedError,
   PlacementError,
   placeOnInstanceType,
   placeWithPlanner,
@@ -11,6 +14,7 @@ import {
   type Placement,
 } from "./placement.ts";
 import { requirementOn, type ModelNeed } from "./requirement.ts";
+import { machinesOf } from "./resources.ts";
 
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -69,6 +73,23 @@ function stillValid(ws: Workspace, need: ModelNeed, p: Placement): boolean {
   return shape.kind !== "ineligible" && Math.min(shape.gpus, sku.gpus) === p.gpusPerPod;
 }
 
+/** What deciding a placement reads besides the workspace. */
+export interface PlacementInputs {
+  planner: PlannerClient;
+  /** GPU nodes whose free GPUs a plan may use. */
+  existing: ExistingGpuNode[];
+  /** Every Machine (the informer's cache): the quota launches since the cloud's reading hold. */
+  machines: readonly Machine[];
+  /** What the cloud can launch now; absent when the cloud is not known here (remote provisioner). */
+  offering?: OfferingSource;
+  signal: AbortSignal;
+}
+
+async function limitsFor(ws: Workspace, inputs: PlacementInputs): Promise<LaunchLimits | undefined> {
+  const reading = await inputs.offering?.current(inputs.signal);
+  return reading && launchLimits(reading, ws, inputs.machines);
+}
+
 /**
  * Decides the placement. With resource.instanceType it follows from the spec on every pass; the
  * planner's choice is made once and kept in status.placement until it stops being valid, so a
@@ -77,11 +98,22 @@ function stillValid(ws: Workspace, need: ModelNeed, p: Placement): boolean {
 export async function decidePlacement(
   ws: Workspace,
   need: ModelNeed,
-  planner: PlannerClient,
-  existing: ExistingGpuNode[],
-  signal: AbortSignal,
+  inputs: PlacementInputs,
 ): Promise<{ placement: Placement; replanned: boolean }> {
-  if (ws.resource.instanceType) return { placement: onInstanceType(ws, need, existing), replanned: false };
+  if (ws.resource.instanceType) {
+    const placement = onInstanceType(ws, need, inputs.existing);
+    // Only a launch still to come is checked: Machines that have one are the cloud's to judge,
+    // and a size withdrawn after its nodes came up must not fail a running workspace.
+    const launching = machinesOf(ws, inputs.machines).some(
+      (m) => !m.metadata?.deletionTimestamp && sameName(machineInstanceType(m) ?? "", placement.instanceType),
+    );
+    if (placement.newNodes > 0 && !launching) {
+      const limits = await limitsFor(ws, inputs);
+      if (limits && !isOffered(limits, placement.instanceType))
+        throw notOfferedError(placement.instanceType, limits);
+    }
+    return { placement, replanned: false };
+  }
   const stored = ws.status?.placement;
   if (stored?.instanceType) {
     const placement = fromStatus(stored, ws.status?.costPerHour);
@@ -96,10 +128,11 @@ export async function decidePlacement(
   const placement = await placeWithPlanner(
     ws,
     need.requirement,
-    planner,
-    existing,
+    inputs.planner,
+    inputs.existing,
     ws.status?.failedInstanceTypes ?? [],
-    signal,
+    inputs.signal,
+    await limitsFor(ws, inputs),
   );
   return { placement, replanned: true };
 }
