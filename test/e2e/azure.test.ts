@@ -16,9 +16,11 @@ import { FakeClock } from "../../lib/clock.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { GarbageCollector } from "../../provisioner/index.ts";
 import { AzureCloudProvider } from "../../provisioner/cloud/azure/index.ts";
+import { findSku, loadCatalog } from "../../planner/catalog/index.ts";
 import {
   allocationFailed,
   kwokNodeHooks,
+  notAvailableInLocation,
   quotaExceeded,
   serverError,
   skuNotAvailable,
@@ -26,6 +28,8 @@ import {
   standinComputeClient,
   staticTokenCredential,
   throttle,
+  usage,
+  vmSku,
   type ArmStandin,
 } from "../arm-standin/index.ts";
 
@@ -41,8 +45,36 @@ let standin: ArmStandin;
 let client: KubeClient;
 let stop: () => Promise<void>;
 
+// What the subscription has in eastus, read once when the operator starts (its cache keeps the
+// reading for minutes): every catalogue size except one that is closed to the subscription, and
+// vCPU quota everywhere except the T4 family, phi-3's cheapest, which Usages reports as used up.
+const restrictedSize = "Standard_NC40ads_H100_v5";
+const exhaustedFamily = findSku("Standard_NC4as_T4_v3")!.family;
+const createVm = "virtualMachines.createOrUpdate";
+
+function seedSubscription(standin: ArmStandin): void {
+  const skus = loadCatalog().skus;
+  standin.state.skus = skus.map((s) =>
+    vmSku({
+      name: s.name,
+      family: s.family,
+      vcpus: s.vcpus,
+      memoryGiB: s.memoryGiB,
+      gpus: s.gpus,
+      locations: { eastus: [] },
+      ...(s.name === restrictedSize ? { restrictions: [notAvailableInLocation("eastus")] } : {}),
+    }),
+  );
+  const families = [...new Set(skus.map((s) => s.family))];
+  standin.state.setUsages("eastus", [
+    usage("cores", 64, 5_000, "Total Regional vCPUs"),
+    ...families.map((f) => (f === exhaustedFamily ? usage(f, 64, 64) : usage(f, 0, 1_000))),
+  ]);
+}
+
 beforeAll(async () => {
   standin = await startArmStandin({ lroPolls: 1 });
+  seedSubscription(standin);
   client = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
   standin.hooks.use(kwokNodeHooks(client, standin.subscriptionId, resourceGroup));
   const abort = new AbortController();
@@ -188,6 +220,8 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
   });
 
   it("replans a workspace without instanceType onto another size when the first hits QuotaExceeded", async () => {
+    // Usages show headroom for the planner's choice, yet the PUT is refused: quota is an instant
+    // reading, and someone else may take it first.
     const namespace = await cluster.newNamespace("azure-quota");
     const manifest = phi3();
     manifest.metadata = { name: "phi-3-auto", namespace };
@@ -195,11 +229,10 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
     standin.faults.add(quotaExceeded({ times: 1 }));
     await client.create(resources.workspaces, manifest);
     const ws = await untilReady("phi-3-auto", namespace);
-    const refused = standin.requests.find(
-      (r) => r.operation === "virtualMachines.createOrUpdate" && r.status === 409,
-    );
+    const refused = standin.requests.find((r) => r.operation === createVm && r.status === 409);
     expect(refused).toBeDefined();
     expect(ws.status?.failedInstanceTypes).toHaveLength(1);
+    expect(findSku(ws.status!.failedInstanceTypes![0]!)?.family).not.toBe(exhaustedFamily);
     expect(ws.status?.instanceType).not.toBe(ws.status?.failedInstanceTypes?.[0]);
     const vms = standin.state.vmsIn(resourceGroup);
     expect(vms.map((v) => (v.properties.hardwareProfile as { vmSize: string }).vmSize)).toEqual([
@@ -287,6 +320,66 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
     console.log(`azure e2e named size refused: ResourceReady=False reason ${reason}, VMs left ${left}`);
     expect(left).toBe(0);
     expect(standin.hooks.failures).toEqual([]);
+  });
+
+  it("plans around a family that Usages shows out of quota, without a refused launch", async () => {
+    const namespace = await cluster.newNamespace("azure-usages");
+    const manifest = phi3();
+    manifest.metadata = { name: "phi-3-usages", namespace };
+    delete manifest.resource.instanceType;
+    const from = standin.requests.length;
+    await client.create(resources.workspaces, manifest);
+    const ws = await untilReady("phi-3-usages", namespace);
+    const puts = standin.requests.slice(from).filter((r) => r.operation === createVm);
+    expect(puts.length).toBeGreaterThan(0);
+    expect(puts.filter((r) => r.status >= 400)).toEqual([]);
+    expect(ws.status?.failedInstanceTypes ?? []).toEqual([]);
+    expect(findSku(ws.status!.instanceType!)?.family).not.toBe(exhaustedFamily);
+    const vms = standin.state.vmsIn(resourceGroup);
+    expect(vms.map((v) => (v.properties.hardwareProfile as { vmSize: string }).vmSize)).toEqual([
+      ws.status?.instanceType,
+    ]);
+    await deleteAndDrain(
+      "phi-3-usages",
+      namespace,
+      vms.map((v) => v.name),
+    );
+    console.log(
+      `azure e2e quota from Usages: ${exhaustedFamily} has no headroom, planned straight onto ${ws.status?.instanceType} with ${puts.length} VM PUT(s), none refused`,
+    );
+  });
+
+  it("fails a named size that ResourceSkus closes to the subscription before any VM PUT", async () => {
+    const namespace = await cluster.newNamespace("azure-restricted");
+    const manifest = phi3();
+    manifest.metadata = { name: "phi-3-restricted", namespace };
+    manifest.resource.instanceType = restrictedSize;
+    const puts = standin.count(createVm);
+    await client.create(resources.workspaces, manifest);
+    let seen: Ws | undefined;
+    const ws = await until(
+      () => `ResourceReady False (status: ${JSON.stringify(seen?.status)})`,
+      async () => {
+        seen = await client.get<Ws>(resources.workspaces, "phi-3-restricted", namespace);
+        return condition(seen, "ResourceReady")?.status === "False" ? seen : undefined;
+      },
+    );
+    expect(condition(ws, "ResourceReady")).toMatchObject({
+      reason: "InstanceTypeNotOffered",
+      message: `resource.instanceType ${restrictedSize} is not offered to this subscription in eastus; choose another size or leave instanceType out to let the planner choose.`,
+    });
+    expect(condition(ws, "WorkspaceReady")?.status).toBe("False");
+    expect(await machinesOf(namespace)).toEqual([]);
+    expect(standin.count(createVm)).toBe(puts);
+    await client.delete(resources.workspaces, "phi-3-restricted", namespace);
+    await until(
+      () => "the workspace to be gone",
+      async () =>
+        (await client.list<Ws>(resources.workspaces, { namespace })).items.length === 0 ? true : undefined,
+    );
+    console.log(
+      `azure e2e restricted size: ${restrictedSize} refused as InstanceTypeNotOffered, VM PUTs during the test ${standin.count(createVm) - puts}`,
+    );
   });
 
   it("garbage-collects a tagged VM whose Machine is gone, and only that one", async () => {
