@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +10,18 @@ import { groupAlive } from "../../localcluster/processes.ts";
 const repo = path.resolve(import.meta.dirname, "../..");
 const clusterDirs = () => new Set(readdirSync(os.tmpdir()).filter((d) => d.startsWith("kaito-cluster-")));
 const scratch = mkdtempSync(path.join(os.tmpdir(), "kaito-teardown-test-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+/** The `kaito up` under test: if the test fails or times out before its SIGINT, it gets one here. */
+let up: ChildProcess | undefined;
+afterAll(async () => {
+  if (up && up.exitCode === null && up.signalCode === null) {
+    const exited = new Promise((resolve) => up!.once("exit", resolve));
+    up.kill("SIGINT");
+    const timer = setTimeout(() => up!.kill("SIGKILL"), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  rmSync(scratch, { recursive: true, force: true });
+}, 60_000);
 
 async function waitGone(pids: number[], timeoutMs = 15_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
@@ -39,7 +50,7 @@ describe("local cluster teardown", () => {
   it("kaito up leaves no process, temp directory or state file after SIGINT", async () => {
     const before = clusterDirs();
     const stateDir = path.join(scratch, "state");
-    const child = spawn(
+    const child = (up = spawn(
       path.join(repo, "node_modules/.bin/node"),
       [
         "cli/main.ts",
@@ -55,7 +66,7 @@ describe("local cluster teardown", () => {
         cwd: repo,
         stdio: ["ignore", "pipe", "pipe"],
       },
-    );
+    ));
     let stdout = "";
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
