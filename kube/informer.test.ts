@@ -40,6 +40,29 @@ const hang = (signal: AbortSignal) =>
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe("Informer", () => {
+  it("stops at once when aborted while its first list is in flight", async () => {
+    let answer: (list: ObjectList<KubeObject>) => void = () => {};
+    let watches = 0;
+    const source: ListWatcher = {
+      list: <T extends KubeObject>() =>
+        new Promise<ObjectList<T>>((resolve) => (answer = resolve as (l: ObjectList<KubeObject>) => void)),
+      async watch(_r, _o, _onEvent, signal) {
+        watches++;
+        await hang(signal);
+      },
+    };
+    const informer = new Informer({ client: source, resource: resources.configMaps, clock: new FakeClock() });
+    const abort = new AbortController();
+    let stopped = false;
+    void informer.start(abort.signal).then(() => (stopped = true));
+    await settle();
+    abort.abort();
+    answer({ metadata: { resourceVersion: "1" }, items: [obj("a", "1")] });
+    for (let i = 0; i < 10 && !stopped; i++) await settle();
+    expect(stopped).toBe(true);
+    expect(watches).toBe(0);
+  });
+
   it("relists on 410 Gone and reports what disappeared meanwhile as deleted", async () => {
     const { source, calls } = scripted(
       [[obj("a", "1"), obj("b", "1")], [obj("b", "2")]],

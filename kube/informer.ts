@@ -211,6 +211,9 @@ export class Informer<T extends KubeObject> {
   }
 
   private async watchOnce(signal: AbortSignal): Promise<void> {
+    // Aborted while the list was in flight: an abort listener added now would never fire, and the
+    // watch would hold shutdown for its whole timeout.
+    if (signal.aborted) return;
     this.stats.watches++;
     const inner = new AbortController();
     const abortInner = () => inner.abort(signal.reason);
