@@ -29,15 +29,18 @@ async function startBaseline(): Promise<{ port: number; close: () => Promise<voi
   };
 }
 
+// The baseline keeps the same cluster in its heap, so both servers pay the same garbage
+// collection for it and the ratio isolates the extender's own work.
+const cluster = benchCluster(size);
 const server = baseline
   ? await startBaseline()
   : await startExtenderServer({
-      view: benchCluster(size).view,
+      view: cluster.view,
       registry: new Registry(),
       host: "127.0.0.1",
       port: 0,
     });
-parentPort!.postMessage({ port: server.port });
+parentPort!.postMessage({ port: server.port, nodes: cluster.nodes.length });
 parentPort!.on("message", (message: string) => {
   if (message === "stop") void server.close().then(() => process.exit(0));
 });
