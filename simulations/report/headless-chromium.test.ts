@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -14,7 +14,9 @@ describe("checkPage", () => {
       file,
       `<!doctype html><title>bad</title><script>console.error("boom"); throw new Error("kaboom");</script>`,
     );
-    const page = await checkPage(pathToFileURL(file).href, "document.title");
+    const page = await checkPage(pathToFileURL(file).href, "document.title").finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    );
     expect(page.value).toBe("bad");
     expect(page.errors.join("\n")).toContain("boom");
     expect(page.errors.join("\n")).toContain("kaboom");

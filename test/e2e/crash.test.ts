@@ -1,9 +1,9 @@
 // Two rounds of the crash drill (test/e2e/crash.ts) per cloud inside `npm test`;
 // `npm run test:crash [-- --cloud azure]` runs ten.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { useTestCluster } from "../harness/index.ts";
 import { roundProblems, runCrashRounds } from "./crash.ts";
 import { startAzureCrashCloud } from "./crash-azure.ts";
@@ -11,6 +11,16 @@ import { MANAGED_IDENTITY_TOKEN } from "../arm-standin/index.ts";
 
 const cluster = useTestCluster();
 const seed = Number(process.env.KAITO_CRASH_SEED ?? 20261125);
+
+/** A directory for the managers' logs, removed when the test passes and kept (and named) when it fails. */
+function logDirectory(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  onTestFinished(({ task }) => {
+    if (task.result?.state === "pass") rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`crash: manager logs kept in ${dir}\n`);
+  });
+  return dir;
+}
 
 describe("the manager killed with SIGKILL while 20 workspaces provision (local cloud)", () => {
   it("leaves every workspace ready, with no orphaned or duplicate Machine or node, 2 rounds", async () => {
@@ -21,7 +31,7 @@ describe("the manager killed with SIGKILL while 20 workspaces provision (local c
       rounds: 2,
       workspaces: 20,
       seed,
-      logDir: mkdtempSync(path.join(tmpdir(), "kaito-crash-")),
+      logDir: logDirectory("kaito-crash-"),
       print: (line) => process.stderr.write(`crash: ${line}\n`),
     });
     expect(results).toHaveLength(2);
@@ -32,7 +42,7 @@ describe("the manager killed with SIGKILL while 20 workspaces provision (local c
 describe("the manager killed with SIGKILL while 20 workspaces provision (Azure cloud on the ARM stand-in)", () => {
   it("leaves every workspace ready, with no orphaned or duplicate Machine, node or VM, 2 rounds", async () => {
     const namespace = await cluster.newNamespace("crash-azure");
-    const logDir = mkdtempSync(path.join(tmpdir(), "kaito-crash-azure-"));
+    const logDir = logDirectory("kaito-crash-azure-");
     const cloud = await startAzureCrashCloud({ kubeconfigPath: cluster.kubeconfigPath, seed, dir: logDir });
     try {
       const results = await runCrashRounds({
