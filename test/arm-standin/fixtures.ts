@@ -1,4 +1,4 @@
-import type { WireResourceSku, WireRestriction, WireUsage } from "./state.ts";
+import type { ArmState, WireResourceSku, WireRestriction, WireUsage } from "./state.ts";
 
 export interface VmSkuSpec {
   name: string;
@@ -60,4 +60,36 @@ export function usage(
   localizedValue = `${name} vCPUs`,
 ): WireUsage {
   return { unit: "Count", currentValue, limit, name: { value: name, localizedValue } };
+}
+
+export interface SubscriptionSeed {
+  /** The sizes ResourceSkus lists (every one in `location`, without zones). */
+  skus: readonly { name: string; family: string; vcpus: number; memoryGiB: number; gpus: number }[];
+  location: string;
+  /** Sizes closed to the subscription in the location. */
+  restricted?: readonly string[];
+  /** Families Usages reports as used up; the others have 1,000 vCPUs free. */
+  exhaustedFamilies?: readonly string[];
+}
+
+/** Fills the stand-in's ResourceSkus and Usages for one location, as a subscription would see them. */
+export function seedSubscription(state: ArmState, seed: SubscriptionSeed): void {
+  const restricted = new Set(seed.restricted ?? []);
+  const exhausted = new Set(seed.exhaustedFamilies ?? []);
+  state.skus = seed.skus.map((s) =>
+    vmSku({
+      name: s.name,
+      family: s.family,
+      vcpus: s.vcpus,
+      memoryGiB: s.memoryGiB,
+      gpus: s.gpus,
+      locations: { [seed.location]: [] },
+      ...(restricted.has(s.name) ? { restrictions: [notAvailableInLocation(seed.location)] } : {}),
+    }),
+  );
+  const families = [...new Set(seed.skus.map((s) => s.family))];
+  state.setUsages(seed.location, [
+    usage("cores", 64, 5_000, "Total Regional vCPUs"),
+    ...families.map((f) => (exhausted.has(f) ? usage(f, 64, 64) : usage(f, 0, 1_000))),
+  ]);
 }

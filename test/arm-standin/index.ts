@@ -17,7 +17,15 @@ export {
   throttle,
   type Fault,
 } from "./faults/index.ts";
-export { notAvailableInLocation, notAvailableInZones, usage, vmSku, type VmSkuSpec } from "./fixtures.ts";
+export {
+  notAvailableInLocation,
+  notAvailableInZones,
+  seedSubscription,
+  usage,
+  vmSku,
+  type SubscriptionSeed,
+  type VmSkuSpec,
+} from "./fixtures.ts";
 export { staticTokenCredential, standinComputeClient } from "./client.ts";
 export { HookRunner, type VmHooks } from "./lro.ts";
 export { kwokNodeHooks, nodeFor } from "./kwok-nodes.ts";

@@ -20,16 +20,14 @@ import { findSku, loadCatalog } from "../../planner/catalog/index.ts";
 import {
   allocationFailed,
   kwokNodeHooks,
-  notAvailableInLocation,
   quotaExceeded,
   serverError,
   skuNotAvailable,
   startArmStandin,
   standinComputeClient,
   staticTokenCredential,
+  seedSubscription,
   throttle,
-  usage,
-  vmSku,
   type ArmStandin,
 } from "../arm-standin/index.ts";
 
@@ -52,29 +50,14 @@ const restrictedSize = "Standard_NC40ads_H100_v5";
 const exhaustedFamily = findSku("Standard_NC4as_T4_v3")!.family;
 const createVm = "virtualMachines.createOrUpdate";
 
-function seedSubscription(standin: ArmStandin): void {
-  const skus = loadCatalog().skus;
-  standin.state.skus = skus.map((s) =>
-    vmSku({
-      name: s.name,
-      family: s.family,
-      vcpus: s.vcpus,
-      memoryGiB: s.memoryGiB,
-      gpus: s.gpus,
-      locations: { eastus: [] },
-      ...(s.name === restrictedSize ? { restrictions: [notAvailableInLocation("eastus")] } : {}),
-    }),
-  );
-  const families = [...new Set(skus.map((s) => s.family))];
-  standin.state.setUsages("eastus", [
-    usage("cores", 64, 5_000, "Total Regional vCPUs"),
-    ...families.map((f) => (f === exhaustedFamily ? usage(f, 64, 64) : usage(f, 0, 1_000))),
-  ]);
-}
-
 beforeAll(async () => {
   standin = await startArmStandin({ lroPolls: 1 });
-  seedSubscription(standin);
+  seedSubscription(standin.state, {
+    skus: loadCatalog().skus,
+    location: "eastus",
+    restricted: [restrictedSize],
+    exhaustedFamilies: [exhaustedFamily],
+  });
   client = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
   standin.hooks.use(kwokNodeHooks(client, standin.subscriptionId, resourceGroup));
   const abort = new AbortController();

@@ -8,10 +8,12 @@ import { KubeClient } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { resources } from "../../kube/resources.ts";
 import { seededRandom } from "../../lib/random.ts";
+import { loadCatalog } from "../../planner/catalog/index.ts";
 import { machineTag, providerIdFor } from "../../provisioner/cloud/azure/index.ts";
 import {
   kwokNodeHooks,
   MANAGED_IDENTITY_TOKEN,
+  seedSubscription,
   standinProcessEnv,
   startArmStandin,
   throttle,
@@ -48,6 +50,9 @@ export async function startAzureCrashCloud(o: AzureCrashCloudOptions): Promise<A
     lroPolls: () => 1 + Math.floor(random() * 2),
     lroRetryAfterSeconds: 1,
   });
+  // Every catalogue size offered, with quota to spare: each restarted manager reads ResourceSkus
+  // and Usages and plans with them, while Machines of the killed one are still launching.
+  seedSubscription(standin.state, { skus: loadCatalog().skus, location });
   const client = new KubeClient(loadKubeConfig({ kubeconfig: o.kubeconfigPath }));
   standin.hooks.use(kwokNodeHooks(client, standin.subscriptionId, resourceGroup));
   // Occasional throttling on every ARM operation, which the SDK's pipeline must ride out by

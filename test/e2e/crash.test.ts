@@ -65,6 +65,11 @@ describe("the manager killed with SIGKILL while 20 workspaces provision (Azure c
       ).toBeGreaterThan(0);
       expect(log.filter((x) => x.status === 429).length).toBeGreaterThan(0);
       expect(log.filter((x) => x.operation === "operations.get").length).toBeGreaterThan(0);
+      // Every restarted manager planned with what the subscription offers, read from ARM.
+      expect(log.filter((x) => x.operation === "usages.list" && x.status === 200).length).toBeGreaterThan(0);
+      expect(
+        log.filter((x) => x.operation === "resourceSkus.list" && x.status === 200).length,
+      ).toBeGreaterThan(0);
       expect(results.every((r) => r.instances === r.machines && r.machines > 0)).toBe(true);
     } finally {
       await cloud.close();
