@@ -1,9 +1,8 @@
-import { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../lib/clock.ts";
 import { silentLogger } from "../lib/log.ts";
-import { KubeClient } from "../kube/client.ts";
+import { unreachableKubeClient } from "../kube/testing.ts";
 import type { Plan, PlannerClient } from "../planner/grpc/index.ts";
 import { buildOperator, defaultAddresses, type OperatorComponent } from "./operator.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
@@ -51,14 +50,7 @@ describe("the operator's planner metric", () => {
   it.each<OperatorComponent[]>([["planner"], ["workspace"], ["planner", "workspace"]])(
     "exists once whichever components run: %j",
     async (...components) => {
-      const kc = new KubeConfig();
-      kc.loadFromOptions({
-        clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
-        users: [{ name: "u", token: "t" }],
-        contexts: [{ name: "x", cluster: "c", user: "u" }],
-        currentContext: "x",
-      });
-      const client = new KubeClient(kc);
+      const client = unreachableKubeClient();
       try {
         const manager = buildOperator({
           client,

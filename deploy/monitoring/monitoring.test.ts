@@ -5,11 +5,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildOperator, componentNames, defaultAddresses } from "../../controller/operator.ts";
-import { KubeClient } from "../../kube/client.ts";
+import { unreachableKubeClient } from "../../kube/testing.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { FakeCloudProvider } from "../../provisioner/cloud/fake/index.ts";
 import { extenderMetrics } from "../../scheduler/metrics.ts";
@@ -34,14 +33,7 @@ function promtool(...args: string[]): { ok: boolean; output: string } {
 
 /** Metric types by name, from the registry of an operator built with every component. */
 async function registeredMetrics(): Promise<Map<string, string>> {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
-    users: [{ name: "u", token: "t" }],
-    contexts: [{ name: "x", cluster: "c", user: "u" }],
-    currentContext: "x",
-  });
-  const client = new KubeClient(kc);
+  const client = unreachableKubeClient();
   try {
     const manager = buildOperator({
       client,
