@@ -1,13 +1,14 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../main.ts";
 import { checkPlan, parseProblem, type Plan } from "../../planner/packing/index.ts";
 import { toCatalogEntries } from "../../planner/catalog/index.ts";
 import { captureIO, type CapturedIO } from "../test-io.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kaito-plan-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
