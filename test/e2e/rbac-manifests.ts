@@ -56,16 +56,17 @@ export async function applyAll(client: KubeClient, objects: readonly KubeObject[
 }
 
 /**
- * A kubeconfig for the ServiceAccount: a short-lived token from the TokenRequest API, with the
- * admin kubeconfig's server and CA, so only the identity differs.
+ * A kubeconfig for a ServiceAccount (the manager's by default): a short-lived token from the
+ * TokenRequest API, with the admin kubeconfig's server and CA, so only the identity differs.
  */
 export async function serviceAccountKubeconfig(
   admin: KubeClient,
   adminKubeconfigPath: string,
+  account: { namespace: string; name: string } = { namespace: managerNamespace, name: managerServiceAccount },
 ): Promise<string> {
   const answer = await admin.request<{ status: { token: string } }>(
     "POST",
-    `/api/v1/namespaces/${managerNamespace}/serviceaccounts/${managerServiceAccount}/token`,
+    `/api/v1/namespaces/${account.namespace}/serviceaccounts/${account.name}/token`,
     {
       body: {
         apiVersion: "authentication.k8s.io/v1",
@@ -80,10 +81,5 @@ export async function serviceAccountKubeconfig(
   const caPem = cluster.caData
     ? Buffer.from(cluster.caData, "base64").toString("utf8")
     : readFileSync(cluster.caFile!, "utf8");
-  return kubeconfigYaml({
-    server: cluster.server,
-    caPem,
-    token: answer.status.token,
-    user: managerServiceAccount,
-  });
+  return kubeconfigYaml({ server: cluster.server, caPem, token: answer.status.token, user: account.name });
 }

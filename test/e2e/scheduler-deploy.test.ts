@@ -16,13 +16,12 @@ import { KubeClient, type KubeObject } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { isKubeApiError } from "../../kube/errors.ts";
 import { collectionPath, resources } from "../../kube/resources.ts";
-import { kubeconfigYaml } from "../../localcluster/credentials.ts";
 import { freePort } from "../../localcluster/ports.ts";
 import { startScheduler, type RunningScheduler } from "../../localcluster/scheduler.ts";
 import { controllerCommand } from "../../cli/commands/controller.ts";
 import type { CommandIO } from "../../cli/command.ts";
 import type { Workspace } from "../../crds/index.ts";
-import { applyAll, readManifests } from "./rbac-manifests.ts";
+import { applyAll, readManifests, serviceAccountKubeconfig } from "./rbac-manifests.ts";
 import { until } from "../harness/until.ts";
 
 const cluster = useTestCluster();
@@ -77,32 +76,6 @@ function runController(args: string[]): Running {
   };
 }
 
-/** A kubeconfig with a short-lived token of deploy/'s kaito-scheduler ServiceAccount. */
-async function schedulerKubeconfig(admin: KubeClient): Promise<string> {
-  const answer = await admin.request<{ status: { token: string } }>(
-    "POST",
-    "/api/v1/namespaces/kaito-system/serviceaccounts/kaito-scheduler/token",
-    {
-      body: {
-        apiVersion: "authentication.k8s.io/v1",
-        kind: "TokenRequest",
-        spec: { expirationSeconds: 3600 },
-      },
-    },
-  );
-  const kc = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
-  const server = kc.getCurrentCluster()!;
-  const caPem = server.caData
-    ? Buffer.from(server.caData, "base64").toString("utf8")
-    : readFileSync(server.caFile!, "utf8");
-  return kubeconfigYaml({
-    server: server.server,
-    caPem,
-    token: answer.status.token,
-    user: "kaito-scheduler",
-  });
-}
-
 /** kaito_extender_requests_total for successful binds, from the sidecar's /metrics. */
 async function binds(metricsPort: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -132,7 +105,14 @@ beforeAll(async () => {
   );
   dir = mkdtempSync(path.join(tmpdir(), "kaito-scheduler-deploy-"));
   const kubeconfig = path.join(dir, "kubeconfig");
-  writeFileSync(kubeconfig, await schedulerKubeconfig(admin), { mode: 0o600 });
+  writeFileSync(
+    kubeconfig,
+    await serviceAccountKubeconfig(admin, cluster.kubeconfigPath, {
+      namespace: "kaito-system",
+      name: "kaito-scheduler",
+    }),
+    { mode: 0o600 },
+  );
   const asScheduler = new KubeClient(loadKubeConfig({ kubeconfig }));
   // RBAC objects reach the authorizer's cache asynchronously.
   await until("the kaito-scheduler's rights to take effect", () =>
