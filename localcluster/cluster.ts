@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { errorMessage } from "../lib/errors.ts";
-import { onProcessExit } from "../lib/exit-hooks.ts";
+import { scratchDirectory } from "../lib/exit-hooks.ts";
 import { ensureBinaries, type BinaryPaths, type ComponentName } from "./binaries.ts";
 import { apiServerArgs, controllerManagerArgs, etcdArgs, kwokArgs, schedulerArgs } from "./components.ts";
 import { kubeconfigYaml, writeCredentials } from "./credentials.ts";
@@ -59,16 +58,14 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const log = options.log ?? (() => {});
   const timeoutMs = options.startTimeoutMs ?? 120_000;
   const binaries = options.binaries ?? (await ensureBinaries({ log }));
-  const dir = mkdtempSync(path.join(os.tmpdir(), "kaito-cluster-"));
+  const { dir, remove: removeDir } = scratchDirectory("kaito-cluster-");
   const running = new Map<ComponentName, { spec: ProcessSpec; process: ManagedProcess }>();
-  const removeDirOnExit = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
 
   const stop = async () => {
     // Reverse start order: clients first, etcd last, so nothing logs a storm of errors.
     for (const entry of [...running.values()].reverse()) await entry.process.stop();
     running.clear();
-    rmSync(dir, { recursive: true, force: true });
-    removeDirOnExit();
+    removeDir();
   };
 
   const launch = (name: ComponentName, args: string[]) => {

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import https from "node:https";
-import os from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
 import { systemClock, type Clock } from "../lib/clock.ts";
-import { onProcessExit } from "../lib/exit-hooks.ts";
+import { scratchDirectory } from "../lib/exit-hooks.ts";
 import { ensureBinaries } from "./binaries.ts";
 import { schedulerArgs } from "./components.ts";
 import { freePort } from "./ports.ts";
@@ -39,13 +38,11 @@ export interface RunningScheduler {
 export async function startScheduler(options: SchedulerOptions): Promise<RunningScheduler> {
   const clock = options.clock ?? systemClock;
   const binary = options.binary ?? (await ensureBinaries({ log: () => {} }))["kube-scheduler"];
-  const dir = mkdtempSync(path.join(os.tmpdir(), "kaito-scheduler-"));
-  const unregister = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir, remove: removeDir } = scratchDirectory("kaito-scheduler-");
   let child: ManagedProcess | undefined;
   const stop = async () => {
     await child?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    unregister();
+    removeDir();
   };
   try {
     const configFile = path.join(dir, "config.yaml");

@@ -1,11 +1,10 @@
 // A real Prometheus (Debian's package) for tests: its own process group, loopback only, a
 // temporary config and TSDB that go away with it.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import { prometheusBinary } from "../../deploy/monitoring/tools.ts";
-import { onProcessExit } from "../../lib/exit-hooks.ts";
+import { scratchDirectory } from "../../lib/exit-hooks.ts";
 import { freePort } from "../../localcluster/ports.ts";
 import { ManagedProcess } from "../../localcluster/processes.ts";
 
@@ -53,13 +52,11 @@ export async function startPrometheus(o: {
   startTimeoutMs?: number;
 }): Promise<RunningPrometheus> {
   const binary = prometheusBinary("prometheus");
-  const dir = mkdtempSync(path.join(os.tmpdir(), "kaito-prometheus-"));
-  const unregister = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir, remove: removeDir } = scratchDirectory("kaito-prometheus-");
   let child: ManagedProcess | undefined;
   const stop = async () => {
     await child?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    unregister();
+    removeDir();
   };
   try {
     const interval = o.interval ?? "1s";
