@@ -24,6 +24,7 @@ import {
 import { startGpuExtender, type GpuExtender } from "../../scheduler/run.ts";
 import { kubeSchedulerConfig } from "../../scheduler/scheduler-config.ts";
 import { randomSuffix, useTestCluster } from "../harness/index.ts";
+import { until } from "../harness/until.ts";
 
 const cluster = useTestCluster();
 const run = randomSuffix();
@@ -51,16 +52,6 @@ let names: RunningScheduler;
 let fullNodes: RunningScheduler;
 const registry = new Registry();
 const createdNodes: string[] = [];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface GpuNodeSpec {
   name: string;
@@ -153,12 +144,17 @@ async function createPod(p: PodSpec): Promise<void> {
 
 /** The node the pod was bound to, or "pending" once kube-scheduler has found no node for it. */
 async function placement(namespace: string, name: string): Promise<string> {
-  return until(`pod ${namespace}/${name} to be scheduled`, async () => {
-    const p = await client.get<Pod>(resources.pods, name, namespace);
-    if (p.spec.nodeName) return p.spec.nodeName;
-    const scheduled = p.status?.conditions?.find((c) => c.type === "PodScheduled");
-    return scheduled?.status === "False" && scheduled.reason === "Unschedulable" ? "pending" : undefined;
-  });
+  return until(
+    `pod ${namespace}/${name} to be scheduled`,
+    async () => {
+      const p = await client.get<Pod>(resources.pods, name, namespace);
+      if (p.spec.nodeName) return p.spec.nodeName;
+      const scheduled = p.status?.conditions?.find((c) => c.type === "PodScheduled");
+      return scheduled?.status === "False" && scheduled.reason === "Unschedulable" ? "pending" : undefined;
+    },
+    60_000,
+    100,
+  );
 }
 
 async function metric(name: string, labels: string): Promise<number> {
@@ -246,8 +242,17 @@ describe("GPU extender with the real kube-scheduler", () => {
       });
       expect(await placement(namespace, "llama-0")).toBe(node("a4"));
 
-      // The extender bound them itself (bindVerb), so its count was right for each next pod.
-      expect(await metric("kaito_extender_requests_total", 'verb="bind",code="200"')).toBe(binds + 4);
+      // The extender bound them itself (bindVerb), so its count was right for each next pod. The
+      // pod shows its node as soon as the API server has stored the binding, a moment before the
+      // extender hears back and counts it, so wait for the count rather than read it once.
+      const bound = () => metric("kaito_extender_requests_total", 'verb="bind",code="200"');
+      await until(
+        "the extender to count its fourth bind",
+        async () => ((await bound()) >= binds + 4 ? true : undefined),
+        10_000,
+        50,
+      );
+      expect(await bound()).toBe(binds + 4);
       // kube-scheduler understood every answer: it logs when it has to skip an ignorable extender.
       expect(readFileSync(kubeScheduler.logFile, "utf8")).not.toMatch(/Skipping extender/);
       expect(extender.cluster.view.gpusInUse(node("c8"))).toBe(6);
