@@ -61,7 +61,33 @@ describe("placement on a named instance type", () => {
     expect(p.nodesPerReplica).toBe(2);
     expect(p.replicas).toBe(1);
     expect(p.newNodes).toBe(2);
+    expect(p.countAdjusted).toBeUndefined();
   });
+
+  it.each([
+    [1, 1, 2],
+    [3, 1, 2],
+    [5, 2, 4],
+  ])(
+    "rounds count %i to whole multi-node replicas (%i replica(s) on %i nodes) and says so",
+    (count, replicas, nodes) => {
+      const ws = {
+        ...example("kaito_workspace_phi_3.yaml"),
+        inference: { preset: { name: "llama-3.3-70b-instruct" } },
+      };
+      ws.resource = { ...ws.resource, instanceType: "Standard_NC24ads_A100_v4", count };
+      const need = modelNeed(ws);
+      if (need.kind !== "preset") throw new Error("preset expected");
+      const sku = findSku("Standard_NC24ads_A100_v4")!;
+      const p = placeOnInstanceType(ws, need.requirement, sku, sku.name);
+      expect(p).toMatchObject({ replicas, newNodes: nodes, nodesPerReplica: 2 });
+      expect(p.costPerHour).toBeCloseTo(nodes * sku.pricePerHour);
+      expect(p.countAdjusted).toBe(
+        `resource.count ${count} is not a multiple of the 2 Standard_NC24ads_A100_v4 nodes one replica of this model spans, ` +
+          `so ${nodes} node(s) run ${replicas} replica(s); set count to a multiple of 2 to silence this.`,
+      );
+    },
+  );
 
   it("says what to fix when the named size cannot hold the model", () => {
     const ws = {

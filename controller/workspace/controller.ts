@@ -215,6 +215,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
         "PlanChosen",
         `The planner chose ${p.newNodes} × ${p.instanceType}${reuse} at $${p.costPerHour.toFixed(2)}/h for ${p.replicas} replica(s) of ${p.gpusPerPod} GPU(s).`,
       );
+      if (p.countAdjusted) this.d.recorder.event(ws, "Warning", "CountAdjusted", p.countAdjusted);
     }
   }
 

@@ -24,6 +24,11 @@ export interface Placement {
   /** Nodes that exist already and take replicas at no new cost. */
   existingNodes: string[];
   costPerHour: number;
+  /**
+   * Why the placement gives a named instance type a node count other than `resource.count` (one
+   * sentence), so the user hears of it instead of finding fewer or more nodes than asked.
+   */
+  countAdjusted?: string;
 }
 
 /** A placement that cannot be made; `reason` is a condition reason, `message` one sentence. */
@@ -94,15 +99,23 @@ export function placeOnInstanceType(
       costPerHour: count * sku.pricePerHour,
     };
   }
+  // A replica spans shape.nodes nodes: a count that is not a multiple of it is rounded down (a
+  // leftover node could serve nothing), but never below one replica.
   const replicas = Math.max(1, Math.floor(count / shape.nodes));
+  const nodes = replicas * shape.nodes;
   return {
     instanceType: sku.name,
     replicas,
     gpusPerPod: sku.gpus,
     nodesPerReplica: shape.nodes,
-    newNodes: replicas * shape.nodes,
+    newNodes: nodes,
     existingNodes: [],
-    costPerHour: replicas * shape.nodes * sku.pricePerHour,
+    costPerHour: nodes * sku.pricePerHour,
+    ...(nodes !== count && {
+      countAdjusted:
+        `resource.count ${count} is not a multiple of the ${shape.nodes} ${sku.name} nodes one replica of this model spans, ` +
+        `so ${nodes} node(s) run ${replicas} replica(s); set count to a multiple of ${shape.nodes} to silence this.`,
+    }),
   };
 }
 
