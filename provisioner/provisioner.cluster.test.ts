@@ -100,7 +100,7 @@ describe("provisioner with the local cloud", () => {
 
     const metrics = await registry.metrics();
     expect(metrics).toContain(`kaito_gpu_capacity{node="${name}",sku="Standard_NC24ads_A100_v4"} 1`);
-    expect(metrics).toMatch(/kaito_machine_provisioning_duration_seconds_count [1-9]/);
+    expect(metrics).toMatch(/kaito_machine_provisioning_duration_seconds_count\{sku="[^"]+"\} [1-9]/);
 
     await client.delete(resources.machines, name);
     await until("the Machine to be gone", async () =>

@@ -95,6 +95,7 @@ export class MachineController implements Reconciler<Machine> {
         errors.push(e);
       }
     }
+    if (!wasReady) this.d.metrics?.observeProvisioning(machine);
     const ready = readiness(machine);
     setMachineCondition(machine, "Ready", ready.status, ready.reason, ready.message, this.d.clock.now());
 

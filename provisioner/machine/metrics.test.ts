@@ -1,6 +1,7 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { node } from "../fixtures.ts";
+import { instanceTypeLabel, type Machine } from "../../crds/index.ts";
 import type { Pod } from "../kube-types.ts";
 import { gpuUsage, podGpuRequest, ProvisionerMetrics } from "./metrics.ts";
 
@@ -61,12 +62,28 @@ describe("GPU metrics", () => {
     text = await registry.metrics();
     expect(text).not.toContain('kaito_gpu_capacity{node="a"');
 
+    const a100: Machine = {
+      metadata: { creationTimestamp: "2026-01-01T00:00:00Z" },
+      spec: {
+        requirements: [{ key: instanceTypeLabel, operator: "In", values: ["Standard_NC24ads_A100_v4"] }],
+      },
+    };
+    metrics.observeProvisioning(a100);
+    // The size's series exists at zero before its first Machine is Ready, so rate() sees the step.
+    expect(await registry.getSingleMetricAsString("kaito_machine_provisioning_duration_seconds")).toContain(
+      'kaito_machine_provisioning_duration_seconds_count{sku="Standard_NC24ads_A100_v4"} 0',
+    );
+    metrics.observeReady(a100, Date.UTC(2026, 0, 1, 0, 2));
+    // Later passes over other provisioning Machines of the size must not reset what it counted.
+    metrics.observeProvisioning(a100);
     metrics.observeReady(
       { metadata: { creationTimestamp: "2026-01-01T00:00:00Z" } },
-      Date.UTC(2026, 0, 1, 0, 2),
+      Date.UTC(2026, 0, 1, 0, 0, 30),
     );
-    expect(await registry.getSingleMetricAsString("kaito_machine_provisioning_duration_seconds")).toContain(
-      "kaito_machine_provisioning_duration_seconds_sum 120",
+    const histogram = await registry.getSingleMetricAsString("kaito_machine_provisioning_duration_seconds");
+    expect(histogram).toContain(
+      'kaito_machine_provisioning_duration_seconds_sum{sku="Standard_NC24ads_A100_v4"} 120',
     );
+    expect(histogram).toContain('kaito_machine_provisioning_duration_seconds_sum{sku="unknown"} 30');
   });
 });

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { instanceTypeLabel, type Machine } from "../../crds/index.ts";
 import type { ContainerResources, Node, Pod } from "../kube-types.ts";
 import { quantity } from "../../kube/quantity.ts";
+import { allowedInstanceTypes } from "../requirements.ts";
 
 export const gpuResource = "nvidia.com/gpu";
 
@@ -95,16 +96,19 @@ export function failureReason(reason: string): ProvisioningFailureReason {
 
 /** The provisioner's metrics, on the manager's registry. */
 export class ProvisionerMetrics {
-  readonly provisioningDuration: Histogram;
+  readonly provisioningDuration: Histogram<"sku">;
   readonly provisioningFailures: Counter<"reason">;
   readonly gpuCapacity: Gauge<"node" | "sku">;
   readonly gpuAllocated: Gauge<"node" | "sku">;
+  private readonly skusSeen = new Set<string>();
 
   constructor(registry: Registry, source: GpuSource) {
     const registers = [registry];
     this.provisioningDuration = new Histogram({
       name: "kaito_machine_provisioning_duration_seconds",
-      help: "Time from a Machine's creation until it is Ready (node registered and initialized).",
+      help: "Time from a Machine's creation until it is Ready (node registered and initialized), by instance type.",
+      // GPU sizes boot at different speeds; the catalogue bounds the label.
+      labelNames: ["sku"],
       // GPU VMs take minutes; the local cloud takes seconds.
       buckets: [1, 2.5, 5, 10, 30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800],
       registers,
@@ -147,10 +151,30 @@ export class ProvisionerMetrics {
     this.provisioningFailures.inc({ reason: failureReason(reason) });
   }
 
+  /**
+   * Called on each pass over a Machine that is not Ready yet. The first Machine of a size starts
+   * that size's latency series at zero, so that rate() over a window sees its first Ready as an
+   * increase instead of a series that appears already counted.
+   */
+  observeProvisioning(machine: Machine): void {
+    const sku = skuOf(machine);
+    if (this.skusSeen.has(sku)) return;
+    this.skusSeen.add(sku);
+    this.provisioningDuration.zero({ sku });
+  }
+
   /** Called once, when the Machine's Ready condition turns True. */
   observeReady(machine: Machine, nowMs: number): void {
     const created = Date.parse(machine.metadata?.creationTimestamp ?? "");
     if (Number.isNaN(created)) return;
-    this.provisioningDuration.observe(Math.max(0, (nowMs - created) / 1000));
+    const sku = skuOf(machine);
+    this.skusSeen.add(sku);
+    this.provisioningDuration.observe({ sku }, Math.max(0, (nowMs - created) / 1000));
   }
+}
+
+/** The instance type a Machine runs as, the label of its provisioning latency. */
+function skuOf(machine: Machine): string {
+  const allowed = allowedInstanceTypes(machine);
+  return allowed?.length === 1 ? allowed[0]! : "unknown";
 }

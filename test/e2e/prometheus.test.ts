@@ -83,6 +83,9 @@ async function createExtenderNode(): Promise<void> {
 
 beforeAll(async () => {
   operator = await startOperator(cluster.kubeconfigPath, {
+    // Slow enough boots (real GPU VMs take minutes) that Prometheus scrapes each size's latency
+    // series at zero before its first Machine is Ready, which rate() needs to see the increase.
+    bootDelayMs: 3000,
     logLevel: "info",
     log: (line) => {
       operatorLog.push(line);
