@@ -11,7 +11,7 @@ import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
 import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
-import { startGpuExtender } from "../scheduler/index.ts";
+import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
 export { defaultSchedulerName };
@@ -112,12 +112,18 @@ export function buildOperator(o: OperatorOptions): Manager {
 
 /** Every replica serves the extender: kube-scheduler reaches the one next to it. */
 function extenderRunnable(manager: Manager, address: string): Runnable {
+  let extender: GpuExtender | undefined;
+  // The health port is what a pod's probes read: it must not say ready while the extender, which
+  // answers from its own node and pod watches, would still wave GPU pods through unjudged.
+  manager.addReadyCheck("scheduler-extender", () =>
+    extender?.cluster.view.synced() ? undefined : "the extender's node and pod watches have not listed yet",
+  );
   return {
     name: "scheduler-extender",
     needsLeaderElection: false,
     async start(signal) {
       const { host, port } = splitAddress(address);
-      const extender = await startGpuExtender({
+      extender = await startGpuExtender({
         client: manager.client,
         registry: manager.registry,
         host,

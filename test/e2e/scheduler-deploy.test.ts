@@ -134,11 +134,13 @@ beforeAll(async () => {
   });
   extender = runController([...args, `--kubeconfig=${kubeconfig}`]);
   const e = extender;
-  // 200 once its node and pod watches have listed.
+  // The pod's startup and readiness probes read the health port: 200 once the extender's node and
+  // pod watches have listed (the extender's own port says the same).
   await until(
     () => `the extender to be ready:\n${e.log()}`,
-    async () => ((await fetch(`http://127.0.0.1:${ports.extender}/readyz`)).ok ? true : undefined),
+    async () => ((await fetch(`http://127.0.0.1:${ports.health}/readyz`)).ok ? true : undefined),
   );
+  expect((await fetch(`http://127.0.0.1:${ports.extender}/readyz`)).status).toBe(200);
 
   const deployed = deployedSchedulerConfig();
   scheduler = await startScheduler({
