@@ -362,7 +362,9 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       this.condition(ws, "WorkspaceReady", "False", e.reason, message);
       this.d.recorder.event(ws, "Warning", e.reason, message);
       // Capacity and the sizes on offer change without the Workspace changing: look again later.
-      return e.reason === "NoCapacity" || e.reason === "InstanceTypeNotOffered"
+      return e.reason === "NoCapacity" ||
+        e.reason === "InstanceTypeNotOffered" ||
+        e.reason === "QuotaExceeded"
         ? { requeueAfterMs: 5 * capacityRetryMs }
         : {};
     }

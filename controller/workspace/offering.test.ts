@@ -200,3 +200,41 @@ describe("a named instance type the cloud does not offer", () => {
     expect(placement.instanceType).toBe(a100);
   });
 });
+
+describe("a named instance type beyond its family's vCPU quota", () => {
+  const a100Vcpus = mustFindSku(a100).vcpus;
+  const named = workspace("named-quota", { instanceType: a100, count: 2 });
+  const need = modelNeed(named);
+  const decide = (quota: Record<string, number>, machines: Machine[] = []) =>
+    decidePlacement(named, need, {
+      planner,
+      existing: [],
+      machines,
+      offering: source(reading([a100], quota)),
+      signal,
+    });
+
+  it("fails before any launch, naming the family, the vCPUs needed and those free", async () => {
+    const free = 2 * a100Vcpus - 1;
+    const failure = await decide({ [a100Family]: free }).catch((e: unknown) => e);
+    expect(isPlacementError(failure) && failure.reason).toBe("QuotaExceeded");
+    expect((failure as Error).message).toBe(
+      `resource.instanceType ${a100} needs ${2 * a100Vcpus} vCPUs of the ${a100Family} quota for 2 new node(s) but only ${free} are free in eastus; raise that quota or leave instanceType out to let the planner choose.`,
+    );
+  });
+
+  it("counts another workspace's launching Machine against the quota, and launches when all fit", async () => {
+    const other = workspace("other");
+    const launching = machine(other, a100, 0);
+    expect(await decide({ [a100Family]: 2 * a100Vcpus })).toMatchObject({ placement: { newNodes: 2 } });
+    const failure = await decide({ [a100Family]: 2 * a100Vcpus }, [launching]).catch((e: unknown) => e);
+    expect(isPlacementError(failure) && failure.reason).toBe("QuotaExceeded");
+  });
+
+  it("leaves a workspace whose Machines exist alone, whatever the quota shows", async () => {
+    const { placement } = await decide({ [a100Family]: 0 }, [
+      machine(named, a100, 0, { status: "True", at: readAt - 3_600_000 }),
+    ]);
+    expect(placement.instanceType).toBe(a100);
+  });
+});

@@ -16,6 +16,8 @@ export interface LaunchLimits {
   familyOf: ReadonlyMap<string, string>;
   /** vCPUs new nodes may use, by normalizeFamily(family); a family absent has no known limit. */
   quota: ReadonlyMap<string, number>;
+  /** vCPUs of one node of each offered size, by lower-case name, where the cloud says. */
+  vcpus: ReadonlyMap<string, number>;
 }
 
 // Condition times have whole seconds: a launch stamped t happened before t + 1 s.
@@ -87,10 +89,37 @@ export function launchLimits(
     offered,
     familyOf,
     quota,
+    vcpus: vcpusOf,
   };
 }
 
 /** Whether the size is on offer; true when nothing is known. */
 export function isOffered(limits: LaunchLimits | undefined, size: string): boolean {
   return !limits || limits.offered.has(size.toLowerCase());
+}
+
+/** A launch the reading's quota cannot take: the family, the vCPUs it needs and those left. */
+export interface QuotaShortfall {
+  family: string;
+  neededVcpus: number;
+  freeVcpus: number;
+}
+
+/**
+ * Whether `nodes` new nodes of `size` overrun the vCPU quota left in its family; undefined when
+ * they fit or when the reading knows no limit or size for it.
+ */
+export function quotaShortfall(
+  limits: LaunchLimits | undefined,
+  size: string,
+  nodes: number,
+): QuotaShortfall | undefined {
+  if (!limits || nodes <= 0) return undefined;
+  const name = size.toLowerCase();
+  const family = limits.familyOf.get(name);
+  const perNode = limits.vcpus.get(name) ?? findSku(size)?.vcpus;
+  if (family === undefined || perNode === undefined) return undefined;
+  const free = limits.quota.get(normalizeFamily(family));
+  const needed = nodes * perNode;
+  return free !== undefined && needed > free ? { family, neededVcpus: needed, freeVcpus: free } : undefined;
 }

@@ -3,7 +3,7 @@ import { findSku, normalizeFamily, type Sku } from "../../planner/catalog/index.
 import { shapeOn, type Demand } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
 import { nodeLabelsFor } from "./machines.ts";
-import type { LaunchLimits } from "./offering.ts";
+import type { LaunchLimits, QuotaShortfall } from "./offering.ts";
 
 /** GPU memory one replica needs, from the preset's memory model. */
 export interface Requirement {
@@ -34,7 +34,12 @@ export interface Placement {
 /** A placement that cannot be made; `reason` is a condition reason, `message` one sentence. */
 export class PlacementError extends Error {
   override readonly name = "PlacementError";
-  readonly reason: "InstanceTypeUnknown" | "InstanceTypeTooSmall" | "InstanceTypeNotOffered" | "NoCapacity";
+  readonly reason:
+    | "InstanceTypeUnknown"
+    | "InstanceTypeTooSmall"
+    | "InstanceTypeNotOffered"
+    | "QuotaExceeded"
+    | "NoCapacity";
   constructor(reason: PlacementError["reason"], message: string) {
     super(message);
     this.reason = reason;
@@ -135,6 +140,23 @@ export function notOfferedError(name: string, limits: LaunchLimits): PlacementEr
   return new PlacementError(
     "InstanceTypeNotOffered",
     `resource.instanceType ${name} is not offered to this subscription${where}; choose another size or leave instanceType out to let the planner choose.`,
+  );
+}
+
+/**
+ * The reason a named size cannot be launched now: its family's vCPU quota, as the cloud last
+ * reported it, is too small for the new nodes. Failing here saves a launch the cloud would refuse.
+ */
+export function quotaExceededError(
+  name: string,
+  nodes: number,
+  shortfall: QuotaShortfall,
+  limits: LaunchLimits,
+): PlacementError {
+  const where = limits.region ? ` in ${limits.region}` : "";
+  return new PlacementError(
+    "QuotaExceeded",
+    `resource.instanceType ${name} needs ${shortfall.neededVcpus} vCPUs of the ${shortfall.family} quota for ${nodes} new node(s) but only ${shortfall.freeVcpus} are free${where}; raise that quota or leave instanceType out to let the planner choose.`,
   );
 }
 

@@ -4,10 +4,11 @@ import { shapeOn } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
 import type { OfferingSource } from "../../provisioner/index.ts";
 import { machineInstanceType, nodeLabelsFor } from "./machines.ts";
-import { isOffered, launchLimits, type LaunchLimits } from "./offering.ts";
+import { isOffered, launchLimits, quotaShortfall, type LaunchLimits } from "./offering.ts";
 import {
   notOfferedError,
   PlacementError,
+  quotaExceededError,
   placeOnInstanceType,
   placeWithPlanner,
   type ExistingGpuNode,
@@ -111,6 +112,9 @@ export async function decidePlacement(
       const limits = await limitsFor(ws, inputs);
       if (limits && !isOffered(limits, placement.instanceType))
         throw notOfferedError(placement.instanceType, limits);
+      const shortfall = quotaShortfall(limits, placement.instanceType, placement.newNodes);
+      if (limits && shortfall)
+        throw quotaExceededError(placement.instanceType, placement.newNodes, shortfall, limits);
     }
     return { placement, replanned: false };
   }

@@ -365,6 +365,41 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
     );
   });
 
+  it("fails a named size whose family Usages shows out of quota before any VM PUT", async () => {
+    const namespace = await cluster.newNamespace("azure-named-quota");
+    const manifest = phi3();
+    const size = "Standard_NC4as_T4_v3";
+    manifest.metadata = { name: "phi-3-named-quota", namespace };
+    manifest.resource.instanceType = size;
+    const puts = standin.count(createVm);
+    await client.create(resources.workspaces, manifest);
+    let seen: Ws | undefined;
+    const ws = await until(
+      () => `ResourceReady False (status: ${JSON.stringify(seen?.status)})`,
+      async () => {
+        seen = await client.get<Ws>(resources.workspaces, "phi-3-named-quota", namespace);
+        return condition(seen, "ResourceReady")?.status === "False" ? seen : undefined;
+      },
+    );
+    expect(condition(ws, "ResourceReady")?.reason).toBe("QuotaExceeded");
+    expect(condition(ws, "ResourceReady")?.message).toMatch(
+      new RegExp(
+        `^resource\\.instanceType ${size} needs \\d+ vCPUs of the \\S+ quota for 1 new node\\(s\\) but only 0 are free in eastus; raise that quota`,
+      ),
+    );
+    expect(await machinesOf(namespace)).toEqual([]);
+    expect(standin.count(createVm)).toBe(puts);
+    await client.delete(resources.workspaces, "phi-3-named-quota", namespace);
+    await until(
+      () => "the workspace to be gone",
+      async () =>
+        (await client.list<Ws>(resources.workspaces, { namespace })).items.length === 0 ? true : undefined,
+    );
+    console.log(
+      `azure e2e named size out of quota: ${size} refused as QuotaExceeded from Usages, VM PUTs during the test ${standin.count(createVm) - puts}`,
+    );
+  });
+
   it("garbage-collects a tagged VM whose Machine is gone, and only that one", async () => {
     const client2 = standinComputeClient(standin);
     const put = (name: string, tags?: Record<string, string>) =>
