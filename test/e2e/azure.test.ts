@@ -30,6 +30,8 @@ import {
   throttle,
   type ArmStandin,
 } from "../arm-standin/index.ts";
+import { until } from "../harness/until.ts";
+import { deleteWorkspaces } from "./workspaces.ts";
 
 // The whole operator with the Azure backend: the real @azure/arm-compute client talks to the ARM
 // stand-in on loopback, whose VMs join the shared test cluster as kwok nodes.
@@ -106,20 +108,6 @@ afterAll(async () => {
   client?.close();
   await standin?.close();
 });
-
-async function until<T>(
-  what: () => string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 type Ws = Workspace & KubeObject;
 const condition = (ws: Ws | undefined, type: string) => ws?.status?.conditions?.find((c) => c.type === type);
@@ -354,12 +342,7 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
     expect(condition(ws, "WorkspaceReady")?.status).toBe("False");
     expect(await machinesOf(namespace)).toEqual([]);
     expect(standin.count(createVm)).toBe(puts);
-    await client.delete(resources.workspaces, name, namespace);
-    await until(
-      () => "the workspace to be gone",
-      async () =>
-        (await client.list<Ws>(resources.workspaces, { namespace })).items.length === 0 ? true : undefined,
-    );
+    await deleteWorkspaces(client, namespace);
     const refused = condition(ws, "ResourceReady")!;
     console.log(
       `azure e2e ${name}: ${size} refused as ${refused.reason}, VM PUTs for it ${standin.count(createVm) - puts}`,

@@ -28,6 +28,7 @@ import { startDcgmStandIn, type DcgmStandIn } from "./dcgm-standin.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
 import { startPrometheus, type RunningPrometheus, type Sample } from "./prometheus.ts";
 import { until } from "../harness/until.ts";
+import { deleteWorkspaces } from "./workspaces.ts";
 
 type Ws = Workspace & KubeObject;
 interface Node extends KubeObject {
@@ -131,15 +132,9 @@ beforeAll(async () => {
 afterAll(async () => {
   // The operator must see its workspaces' deletion through, or their finalizers hold the namespace.
   if (namespace && operator) {
-    const client = operator.client;
-    const ns = namespace;
-    const items = (await client.list<Ws>(resources.workspaces, { namespace: ns })).items;
-    await Promise.all(items.map((w) => client.delete(resources.workspaces, w.metadata!.name!, ns)));
-    await until(
-      () => `the workspaces of ${ns} to be deleted`,
-      async () =>
-        (await client.list<Ws>(resources.workspaces, { namespace: ns })).items.length ? undefined : true,
-    ).catch((e: unknown) => process.stderr.write(`${String(e)}\n`));
+    await deleteWorkspaces(operator.client, namespace).catch((e: unknown) =>
+      process.stderr.write(`${String(e)}\n`),
+    );
   }
   await operator?.client.delete(resources.nodes, extenderNode).catch(() => undefined);
   await Promise.all([prometheus?.stop(), scheduler?.stop(), dcgm?.close()]);

@@ -23,6 +23,7 @@ import type { CommandIO } from "../../cli/command.ts";
 import type { Workspace } from "../../crds/index.ts";
 import { applyAll, readManifests, serviceAccountKubeconfig } from "./rbac-manifests.ts";
 import { until } from "../harness/until.ts";
+import { deleteWorkspaces } from "./workspaces.ts";
 
 const cluster = useTestCluster();
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -168,14 +169,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // The operator must see its workspace's deletion through, or its finalizer holds the namespace.
   if (namespace && operator) {
-    const ns = namespace;
-    const items = (await admin.list<Ws>(resources.workspaces, { namespace: ns })).items;
-    await Promise.all(items.map((w) => admin.delete(resources.workspaces, w.metadata!.name!, ns)));
-    await until(
-      () => `the workspaces of ${ns} to be deleted`,
-      async () =>
-        (await admin.list<Ws>(resources.workspaces, { namespace: ns })).items.length ? undefined : true,
-    ).catch((e: unknown) => process.stderr.write(`${String(e)}\n`));
+    await deleteWorkspaces(admin, namespace).catch((e: unknown) => process.stderr.write(`${String(e)}\n`));
   }
   await operator?.stop();
   await scheduler?.stop();
