@@ -27,11 +27,14 @@ import {
   type ResourceState,
 } from "./resources.ts";
 import { reconcileWorkload, type WorkloadCaches, type WorkloadState } from "./workload.ts";
+import { isWorkloadConfigError } from "./configmaps.ts";
 
 export const workspaceFinalizer = "workspace.kaito.sh/finalizer";
 
 /** A launch that failed for a user-named instance type is retried after this long. */
 const capacityRetryMs = 60_000;
+/** A missing or broken config ConfigMap is looked at again after this long (ConfigMaps are not watched). */
+const configRetryMs = 30_000;
 
 export interface WorkspaceDependencies {
   client: KubeClient;
@@ -94,7 +97,8 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     }
     ws.status.observedGeneration = ws.metadata?.generation;
     await this.writeStatus(ws, before);
-    if (failure && !isUserError(failure) && !isPlacementError(failure)) throw failure;
+    if (failure && !isUserError(failure) && !isPlacementError(failure) && !isWorkloadConfigError(failure))
+      throw failure;
     if (failure && isUserError(failure)) throw new TerminalError(errorMessage(failure));
     return result;
   }
@@ -356,6 +360,11 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       this.condition(ws, "WorkspaceReady", "False", "InvalidSpec", message);
       this.d.recorder.event(ws, "Warning", "InvalidSpec", message);
       return {};
+    }
+    if (isWorkloadConfigError(e)) {
+      this.condition(ws, "WorkspaceReady", "False", "InvalidConfig", message);
+      this.d.recorder.event(ws, "Warning", "InvalidConfig", message);
+      return { requeueAfterMs: configRetryMs };
     }
     if (isPlacementError(e)) {
       this.condition(ws, "ResourceReady", "False", e.reason, message);

@@ -28,12 +28,25 @@ describe("vLLM inference pods", () => {
     expect(flag(spec.args, "model")).toBe("/workspace/vllm/weights");
     expect(flag(spec.args, "served-model-name")).toBe("phi-3-mini-4k-instruct");
     expect(flag(spec.args, "dtype")).toBe("bfloat16");
-    expect(flag(spec.args, "max-model-len")).toBe("4096");
-    expect(flag(spec.args, "gpu-memory-utilization")).toBe("0.9");
+    // Without a GPU the server searches for the context itself, at KAITO's default utilization.
+    expect(flag(spec.args, "max-model-len")).toBeUndefined();
+    expect(flag(spec.args, "gpu-memory-utilization")).toBe("0.90");
+    expect(flag(spec.args, "kaito-config-file")).toBe("/mnt/config/inference_config.yaml");
     expect(flag(spec.args, "tensor-parallel-size")).toBe("1");
     expect(flag(spec.args, "port")).toBe("5000");
     expect(spec.ports).toEqual([{ name: "http", containerPort: 5000 }]);
-    expect(spec.readinessProbe).toEqual({ path: "/health", port: 5000, periodSeconds: 10 });
+    expect(spec.readinessProbe).toEqual({
+      path: "/health",
+      port: 5000,
+      periodSeconds: 10,
+      initialDelaySeconds: 30,
+    });
+    expect(spec.livenessProbe).toEqual({
+      path: "/health",
+      port: 5000,
+      periodSeconds: 10,
+      failureThreshold: 3,
+    });
     expect(spec.startupTimeoutSeconds).toBe(1800);
     expect(spec.needsModelAccessToken).toBe(false);
   });
@@ -187,7 +200,12 @@ describe("tuning jobs", () => {
     const spec = tuningRuntime(mustGetPreset("phi-3-mini-4k-instruct"), "qlora", { gpus: 2 });
     expect(spec.image).toBe("mcr.microsoft.com/aks/kaito/kaito-phi-3-mini-4k-instruct:0.1.1");
     expect(spec.args).toEqual(["--num_processes", "2", "/workspace/tfs/fine_tuning.py"]);
-    expect(spec.configTemplate).toBe("qlora-params-template");
+    expect(spec.config).toEqual({
+      key: "training_config.yaml",
+      path: "/mnt/config/training_config.yaml",
+      defaultConfigMap: "qlora-params-template",
+    });
+    expect(spec.outputDir).toBe("/mnt/results");
     expect(spec.env).toContainEqual({
       name: "DEFAULT_TARGET_MODULES",
       value: "k_proj,q_proj,v_proj,o_proj,gate_proj,down_proj,up_proj",
