@@ -12,10 +12,18 @@ import { defaultSchedulerName, registerWorkspaceController } from "./workspace/i
 import { instrumentPlanner } from "./planner-metrics.ts";
 import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
 import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
+import { webhookComponent, type WebhookComponent, type WebhookRegistration } from "../webhook/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
+/**
+ * The admission webhook is a component too, but one that needs to know how the API server
+ * reaches it (OperatorOptions.webhook), so it is named separately: callers that build the
+ * operator from componentNames (tests that run it in-process) get no webhook unless they ask.
+ */
+export const webhookComponentName = "webhook";
+export const allComponentNames = [...componentNames, webhookComponentName] as const;
 export { defaultSchedulerName };
-export type OperatorComponent = (typeof componentNames)[number];
+export type OperatorComponent = (typeof allComponentNames)[number];
 
 /** host:port of every server; port 0 picks a free one (tests). */
 export interface OperatorAddresses {
@@ -47,6 +55,10 @@ export interface OperatorOptions {
   cloud?: CloudProvider;
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
+  /** Where the admission webhook listens and how it is registered; required with the webhook component. */
+  webhook?: { address: string; registration: WebhookRegistration };
+  /** Called with the webhook component once built (tests read its URL). */
+  onWebhook?: (webhook: WebhookComponent) => void;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -78,6 +90,23 @@ export function buildOperator(o: OperatorOptions): Manager {
 
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
+  if (o.components.has(webhookComponentName)) {
+    if (!o.webhook) throw new Error("the webhook component needs its address and registration");
+    const { host, port } = splitAddress(o.webhook.address);
+    const webhook = webhookComponent({
+      client: o.client,
+      clock,
+      log: o.log.with({ component: "webhook" }),
+      host,
+      port,
+      registration: o.webhook.registration,
+    });
+    // Every replica serves admission, the leader's and the others', as the Service spreads calls.
+    manager.add(webhook.serve);
+    if (webhook.caBundles) manager.add(webhook.caBundles);
+    manager.addReadyCheck("admission-webhook", () => webhook.notReady());
+    o.onWebhook?.(webhook);
+  }
   if (o.components.has("provisioner") && !o.cloud)
     throw new Error("the provisioner component needs a cloud backend");
   // Plans use what the cloud offers only where the provisioner runs with that cloud: a workspace

@@ -12,6 +12,7 @@ import {
 import type { CloudProvider } from "../provisioner/cloud/types.ts";
 import { buildOperator, type OperatorAddresses, type OperatorComponent } from "./operator.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
+import type { WebhookComponent, WebhookRegistration } from "../webhook/index.ts";
 
 export interface RunOptions {
   client: KubeClient;
@@ -33,6 +34,10 @@ export interface RunOptions {
   azure?: AzureSettings;
   /** Called with the Azure cloud before the manager starts. */
   onAzureCloud?: (cloud: AzureCloudProvider) => void;
+  /** Required with the webhook component: where it listens and how it is registered. */
+  webhook?: { address: string; registration: WebhookRegistration };
+  /** Called with the webhook component once built. */
+  onWebhook?: (webhook: WebhookComponent) => void;
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */

@@ -5,9 +5,10 @@ import { jsonLogger, type LogLevel } from "../../lib/log.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { KubeClient } from "../../kube/client.ts";
 import {
-  componentNames,
+  allComponentNames,
   defaultAddresses,
   defaultSchedulerName,
+  webhookComponentName,
   type OperatorComponent,
 } from "../../controller/operator.ts";
 import { runOperator } from "../../controller/run.ts";
@@ -21,11 +22,19 @@ controller, the Machine provisioner, the planner's gRPC service and the schedule
 Options:
   --kubeconfig FILE                 kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --cloud local|azure               where Machines become nodes (default: local)
-  --components LIST                 comma-separated subset of ${componentNames.join(",")} (default: all)
+  --components LIST                 comma-separated subset of ${allComponentNames.join(",")} (default: all)
   --metrics-bind-address ADDR       Prometheus /metrics (default: ${defaultAddresses.metrics})
   --health-probe-bind-address ADDR  /healthz and /readyz (default: ${defaultAddresses.health})
   --planner-bind-address ADDR       planner gRPC service (default: ${defaultAddresses.planner})
   --extender-bind-address ADDR      scheduler extender (default: ${defaultAddresses.extender})
+  --webhook-bind-address ADDR       admission webhook, HTTPS (default: 0.0.0.0:9443)
+  --webhook-namespace NS            namespace of the webhook's Service and certificate Secret
+                                    (default: $POD_NAMESPACE, else kaito-system)
+  --webhook-service NAME            the Service the API server calls (default: kaito-webhook)
+  --webhook-secret NAME             Secret holding the CA and serving certificate, created when
+                                    absent (default: kaito-webhook-cert)
+  --webhook-configuration NAME      the Mutating- and ValidatingWebhookConfiguration whose
+                                    caBundle the leader keeps current (default: kaito-ts-workspaces)
   --leader-elect                    elect one active manager through a Lease (for several replicas)
   --leader-election-namespace NS    namespace of the Lease (default: kaito-system)
   --scheduler-name NAME             spec.schedulerName of the workspace pods (default:
@@ -69,6 +78,11 @@ export const controllerCommand: Command = {
         "health-probe-bind-address": { type: "string", default: defaultAddresses.health },
         "planner-bind-address": { type: "string", default: defaultAddresses.planner },
         "extender-bind-address": { type: "string", default: defaultAddresses.extender },
+        "webhook-bind-address": { type: "string", default: "0.0.0.0:9443" },
+        "webhook-namespace": { type: "string" },
+        "webhook-service": { type: "string", default: "kaito-webhook" },
+        "webhook-secret": { type: "string", default: "kaito-webhook-cert" },
+        "webhook-configuration": { type: "string", default: "kaito-ts-workspaces" },
         "leader-elect": { type: "boolean", default: false },
         "leader-election-namespace": { type: "string", default: "kaito-system" },
         "scheduler-name": { type: "string", default: defaultSchedulerName },
@@ -90,13 +104,13 @@ export const controllerCommand: Command = {
     if (!levels.includes(level))
       throw new UserError(`--log-level must be one of ${levels.join(", ")}, got "${level}".`);
     const components = new Set<OperatorComponent>();
-    for (const c of (values.components ?? componentNames.join(","))
+    for (const c of (values.components ?? allComponentNames.join(","))
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean)) {
-      if (!(componentNames as readonly string[]).includes(c)) {
+      if (!(allComponentNames as readonly string[]).includes(c)) {
         throw new UserError(
-          `--components has unknown component "${c}"; choose from ${componentNames.join(", ")}.`,
+          `--components has unknown component "${c}"; choose from ${allComponentNames.join(", ")}.`,
         );
       }
       components.add(c as OperatorComponent);
@@ -110,6 +124,30 @@ export const controllerCommand: Command = {
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
+    for (const flag of [
+      "webhook-namespace",
+      "webhook-service",
+      "webhook-secret",
+      "webhook-configuration",
+    ] as const) {
+      const v =
+        flag === "webhook-namespace"
+          ? (values[flag] ?? io.env.POD_NAMESPACE ?? "kaito-system")
+          : values[flag]!;
+      if (!isDnsSubdomain(v)) throw new UserError(`--${flag} must be a DNS subdomain, got "${v}".`);
+    }
+    const webhook = components.has(webhookComponentName)
+      ? {
+          address: values["webhook-bind-address"]!,
+          registration: {
+            mode: "service" as const,
+            namespace: values["webhook-namespace"] ?? io.env.POD_NAMESPACE ?? "kaito-system",
+            serviceName: values["webhook-service"]!,
+            secretName: values["webhook-secret"]!,
+            configurationName: values["webhook-configuration"]!,
+          },
+        }
+      : undefined;
     // Checked before connecting anywhere, so a missing flag is the error the user sees.
     const azure = cloud === "azure" ? azureSettingsFrom(values, io.env) : undefined;
     const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }));
@@ -129,6 +167,7 @@ export const controllerCommand: Command = {
           },
           localBootDelayMs: bootDelaySeconds * 1000,
           schedulerName,
+          ...(webhook ? { webhook } : {}),
           ...(azure ? { azure } : {}),
           leaderElection: values["leader-elect"]
             ? { namespace: values["leader-election-namespace"]! }

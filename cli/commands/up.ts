@@ -9,9 +9,10 @@ import { untilAborted } from "../../lib/abort.ts";
 import { jsonLogger } from "../../lib/log.ts";
 import { KubeClient } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
-import { componentNames } from "../../controller/operator.ts";
+import { allComponentNames } from "../../controller/operator.ts";
 import { runOperator } from "../../controller/run.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
+import type { WebhookComponent } from "../../webhook/index.ts";
 import { kubeSchedulerConfig } from "../../scheduler/index.ts";
 
 const crdDir = path.resolve(import.meta.dirname, "../../crds");
@@ -30,6 +31,8 @@ Options:
   --health-probe-bind-address ADDR  operator /healthz, /readyz (default: 127.0.0.1:8081)
   --planner-bind-address ADDR       planner gRPC service (default: 127.0.0.1:9090)
   --extender-bind-address ADDR      scheduler extender (default: 127.0.0.1:8888)
+  --webhook-bind-address ADDR       admission webhook, HTTPS, registered with the cluster by URL
+                                    (default: 127.0.0.1:9443)
   --boot-delay SECONDS              how long a local GPU node takes to boot (default: 3)
   -h, --help                        show this help
 `;
@@ -57,6 +60,7 @@ export const upCommand: Command = {
         "health-probe-bind-address": { type: "string", default: "127.0.0.1:8081" },
         "planner-bind-address": { type: "string", default: "127.0.0.1:9090" },
         "extender-bind-address": { type: "string", default: "127.0.0.1:8888" },
+        "webhook-bind-address": { type: "string", default: "127.0.0.1:9443" },
         "boot-delay": { type: "string", default: "3" },
       },
       "up",
@@ -75,7 +79,12 @@ export const upCommand: Command = {
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
-    for (const flag of ["metrics-bind-address", "health-probe-bind-address", "planner-bind-address"] as const)
+    for (const flag of [
+      "metrics-bind-address",
+      "health-probe-bind-address",
+      "planner-bind-address",
+      "webhook-bind-address",
+    ] as const)
       address(values[flag]!, `--${flag}`);
     // kube-scheduler needs the extender's URL before it starts: settle a free port now.
     const extender = address(values["extender-bind-address"]!, "--extender-bind-address");
@@ -97,12 +106,13 @@ export const upCommand: Command = {
     const client = new KubeClient(loadKubeConfig({ kubeconfig: kubeconfigPath }));
     const stopOperator = new AbortController();
     let manager: Manager | undefined;
+    let webhook: WebhookComponent | undefined;
     let operatorError: unknown;
     const operator = runOperator(
       {
         client,
         cloud: "local",
-        components: new Set(componentNames),
+        components: new Set(allComponentNames),
         log: jsonLogger({ write: (line) => io.stderr.write(line) }),
         addresses: {
           metrics: values["metrics-bind-address"]!,
@@ -111,15 +121,26 @@ export const upCommand: Command = {
           extender: extenderAddress,
         },
         localBootDelayMs: bootDelaySeconds * 1000,
+        // The local kube-apiserver reaches the webhook on loopback, by URL, with a CA made now;
+        // the configurations go when the operator stops (and the cluster with them).
+        webhook: {
+          address: values["webhook-bind-address"]!,
+          registration: { mode: "url", configurationName: "kaito-ts-workspaces" },
+        },
         onManager: (m) => (manager = m),
+        onWebhook: (w) => (webhook = w),
       },
       stopOperator.signal,
     ).catch((e: unknown) => {
       operatorError = e;
     });
     try {
-      // Ready once the operator's metrics and health servers listen.
-      while ((manager?.ports().length ?? 0) < 2 && operatorError === undefined)
+      // Ready once the operator's metrics and health servers listen and the webhook is registered,
+      // so the first `kubectl apply` is admitted as every later one is.
+      while (
+        ((manager?.ports().length ?? 0) < 2 || !webhook || webhook.notReady() !== undefined) &&
+        operatorError === undefined
+      )
         await new Promise((r) => setTimeout(r, 50));
       if (operatorError !== undefined) throw operatorError;
       mkdirSync(stateDir, { recursive: true });
