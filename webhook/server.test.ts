@@ -1,4 +1,5 @@
 import https from "node:https";
+import type { TLSSocket } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../lib/log.ts";
@@ -45,7 +46,7 @@ function post(
       (res) => {
         let text = "";
         res.on("data", (c: Buffer) => (text += c.toString()));
-        const protocol = (res.socket as import("node:tls").TLSSocket).getProtocol?.() ?? undefined;
+        const protocol = (res.socket as TLSSocket).getProtocol?.() ?? undefined;
         res.on("end", () =>
           resolve({ status: res.statusCode ?? 0, json: JSON.parse(text || "{}"), protocol }),
         );
