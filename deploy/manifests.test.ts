@@ -5,6 +5,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { azureFlags } from "../provisioner/cloud/azure/config.ts";
 import { kubeSchedulerConfig, kubeSchedulerConfigFile } from "../scheduler/scheduler-config.ts";
+import { mutatingConfiguration, validatingConfiguration } from "../webhook/index.ts";
 
 interface Manifest {
   apiVersion?: string;
@@ -122,10 +123,22 @@ describe("deploy/ manifests", () => {
     for (const { doc } of byKind("ClusterRole")) expect(doc.aggregationRule).toBeUndefined();
   });
 
-  it("never let the manager read secrets or escalate its own rights", () => {
+  it("never let the manager read secrets but its webhook certificate, nor escalate its own rights", () => {
     for (const { doc } of roles)
       for (const rule of (doc.rules ?? []) as Rule[]) {
-        expect(rule.resources).not.toContain("secrets");
+        // The one exception: the webhook's own certificate Secret, by name, in the manager's
+        // namespace (create cannot be limited by name, and reads nothing).
+        if (rule.resources?.includes("secrets")) {
+          const where = `${doc.kind} ${doc.metadata?.name}`;
+          expect(doc.kind, where).toBe("Role");
+          expect(doc.metadata?.namespace, where).toBe("kaito-system");
+          expect(rule.resources, where).toEqual(["secrets"]);
+          if (rule.verbs?.some((v) => v !== "create")) {
+            expect(rule.resourceNames, where).toEqual(["kaito-webhook-cert"]);
+            expect(rule.verbs, where).not.toContain("list");
+            expect(rule.verbs, where).not.toContain("watch");
+          }
+        }
         for (const r of rule.resources ?? [])
           if (["roles", "clusterroles", "rolebindings", "clusterrolebindings"].includes(r))
             throw new Error(`${doc.metadata?.name} may touch ${r}`);
@@ -298,7 +311,7 @@ describe("deploy/ manifests", () => {
     });
   });
 
-  it("expose metrics and the planner on their contract ports, and the extender nowhere", () => {
+  it("expose metrics, the planner and the webhook on their contract ports, and the extender nowhere", () => {
     const ports = byKind("Service").map(({ doc }) => [
       doc.metadata?.name,
       (doc.spec as { ports: { port: number }[] }).ports.map((p) => p.port),
@@ -307,6 +320,7 @@ describe("deploy/ manifests", () => {
       ["kaito-manager-metrics", [8080]],
       ["kaito-planner", [9090]],
       ["kaito-scheduler-metrics", [8080]],
+      ["kaito-webhook", [443]],
     ]);
   });
 
@@ -363,5 +377,32 @@ describe("deploy/ manifests", () => {
     const scheduler = kinds("Deployment").find((d) => d.metadata?.name === "kaito-scheduler")!;
     const volumes = (scheduler.spec as { template: { spec: PodSpec } }).template.spec.volumes!;
     expect(volumes.map((v) => v.configMap?.name)).toContain(configMap!.metadata?.name);
+  });
+});
+
+describe("deploy/'s admission webhook", () => {
+  it("registers the configurations the manager builds, pointing at the Service, with the CA left to the manager", () => {
+    const o = {
+      name: "kaito-ts-workspaces",
+      endpoint: { service: { namespace: "kaito-system", name: "kaito-webhook", port: 443 } },
+      labels: { "app.kubernetes.io/name": "kaito-ts" },
+    };
+    expect(named("MutatingWebhookConfiguration", "kaito-ts-workspaces")).toEqual(mutatingConfiguration(o));
+    expect(named("ValidatingWebhookConfiguration", "kaito-ts-workspaces")).toEqual(
+      validatingConfiguration(o),
+    );
+    const svc = named("Service", "kaito-webhook") as {
+      metadata: { namespace: string };
+      spec: { ports: { port: number; targetPort: string }[] };
+    };
+    expect(svc.metadata.namespace).toBe("kaito-system");
+    expect(svc.spec.ports).toEqual([{ name: "webhook", port: 443, targetPort: "webhook" }]);
+  });
+
+  it("runs the webhook on every manager replica, on the port the Service targets", () => {
+    const container = deployment("kaito-manager").pod.containers.find((c) => c.name === "manager")!;
+    expect(flag(container.args, "components")?.split(",")).toContain("webhook");
+    expect(flag(container.args, "webhook-bind-address")).toBe("0.0.0.0:9443");
+    expect(container.ports).toContainEqual({ name: "webhook", containerPort: 9443 });
   });
 });
