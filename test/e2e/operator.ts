@@ -6,9 +6,12 @@ import { componentNames, type OperatorComponent } from "../../controller/operato
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { runOperator } from "../../controller/run.ts";
 import type { LocalCloudProvider } from "../../provisioner/cloud/local/index.ts";
+import type { WebhookComponent, WebhookRegistration } from "../../webhook/index.ts";
 
 export interface RunningOperator {
   client: KubeClient;
+  /** The admission webhook, when the operator was started with one. */
+  webhook?: WebhookComponent;
   cloud: LocalCloudProvider;
   manager: Manager;
   registry: Registry;
@@ -26,12 +29,15 @@ export async function startOperator(
     log?: (line: string) => void;
     /** Elects a leader through a Lease in this namespace, as the deployed replicas do. */
     leaderElectionNamespace?: string;
+    /** Serves the admission webhook on loopback, registered as given (add "webhook" to components). */
+    webhook?: WebhookRegistration;
   } = {},
 ): Promise<RunningOperator> {
   const client = new KubeClient(loadKubeConfig({ kubeconfig }));
   const abort = new AbortController();
   let manager: Manager | undefined;
   let cloud: LocalCloudProvider | undefined;
+  let webhook: WebhookComponent | undefined;
   const running = runOperator(
     {
       client,
@@ -51,6 +57,8 @@ export async function startOperator(
       localBootDelayMs: o.bootDelayMs ?? 500,
       onManager: (m) => (manager = m),
       onLocalCloud: (c) => (cloud = c),
+      ...(o.webhook ? { webhook: { address: "127.0.0.1:0", registration: o.webhook } } : {}),
+      onWebhook: (w) => (webhook = w),
     },
     abort.signal,
   );
@@ -60,6 +68,7 @@ export async function startOperator(
   if (!manager || !cloud) throw new Error(`the operator did not build its manager: ${String(failure)}`);
   return {
     client,
+    webhook,
     cloud,
     manager,
     registry: manager.registry,
