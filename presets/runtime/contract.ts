@@ -34,7 +34,10 @@ export const PROBES = {
 export const ROUTES: Readonly<Record<RuntimeName, readonly string[]>> = {
   // presets/workspace/inference/vllm/inference_api.py runs vLLM's OpenAI server: no /chat.
   vllm: ["/v1/chat/completions", "/v1/completions", "/v1/models", "/health"],
-  // presets/workspace/inference/text-generation/inference_api.py at the 0.1.1 images' version.
+  // presets/workspace/inference/text-generation/inference_api.py as Azure/kaito had it (POST /chat,
+  // the route KAITO's docs and the seed use). Later kaito-project/kaito commits (4ebb5a3d and on)
+  // serve the same handler as POST /v1/completions; which one the 0.1.1 images carry is not
+  // verified here (no GPU, no image pull).
   transformers: ["/chat", "/health"],
 };
 
