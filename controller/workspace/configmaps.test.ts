@@ -102,9 +102,13 @@ describe("the workload's config ConfigMaps", () => {
     });
     expect(trainingOutputDir(cm(c.defaultTrainingConfig("lora")))).toBe("/mnt/results");
     expect(trainingOutputDir(cm("training_config:\n  ModelConfig: {}\n"))).toBe("/mnt/output");
-    expect(() =>
-      trainingOutputDir(cm("training_config:\n  TrainingArguments:\n    output_dir: /etc\n")),
-    ).toThrow(/in the ConfigMap "t", .*must be a directory under \/mnt/);
+    // KAITO joins a path outside /mnt onto it (preset_tuning.go PrepareOutputDir) ...
+    const dir = (d: string) => `training_config:\n  TrainingArguments:\n    output_dir: ${d}\n`;
+    expect(trainingOutputDir(cm(dir("/etc")))).toBe("/mnt/etc");
+    // ... and refuses one that climbs out.
+    expect(() => trainingOutputDir(cm(dir("/mnt/../etc")))).toThrow(
+      /in the ConfigMap "t", .*must be a directory under \/mnt/,
+    );
     expect(() => trainingOutputDir(cm("training_config: [unclosed"))).toThrow(/is not valid YAML/);
   });
 });
