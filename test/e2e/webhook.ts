@@ -2,11 +2,16 @@ import { componentNames } from "../../controller/operator.ts";
 import { randomSuffix, type TestCluster } from "../harness/index.ts";
 import { until } from "../harness/until.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
+import { deleteWorkspaces } from "./workspaces.ts";
 
 export interface AdmittedOperator {
   operator: RunningOperator;
   /** A new namespace whose Workspaces pass through this operator's admission webhook. */
   newAdmittedNamespace(prefix?: string): Promise<string>;
+  /**
+   * Deletes the Workspaces of every admitted namespace while the operator can still see them
+   * through its finalizer (left behind, a later file's operator would), then stops it.
+   */
   stop(): Promise<void>;
 }
 
@@ -36,9 +41,20 @@ export async function withAdmissionWebhook(
   await until("the admission webhook to be registered", async () =>
     operator.webhook?.notReady() === undefined ? true : undefined,
   );
+  const namespaces: string[] = [];
   return {
     operator,
-    newAdmittedNamespace: (prefix = "admitted") => cluster.newNamespace(prefix, scope),
-    stop: () => operator.stop(),
+    async newAdmittedNamespace(prefix = "admitted") {
+      const ns = await cluster.newNamespace(prefix, scope);
+      namespaces.push(ns);
+      return ns;
+    },
+    async stop() {
+      try {
+        await Promise.all(namespaces.map((ns) => deleteWorkspaces(operator.client, ns)));
+      } finally {
+        await operator.stop();
+      }
+    },
   };
 }
