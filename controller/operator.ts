@@ -12,7 +12,12 @@ import { defaultSchedulerName, registerWorkspaceController } from "./workspace/i
 import { instrumentPlanner } from "./planner-metrics.ts";
 import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
 import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
-import { webhookComponent, type WebhookComponent, type WebhookRegistration } from "../webhook/index.ts";
+import {
+  webhookComponent,
+  type Route,
+  type WebhookComponent,
+  type WebhookRegistration,
+} from "../webhook/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
 /**
@@ -56,7 +61,7 @@ export interface OperatorOptions {
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
   /** Where the admission webhook listens and how it is registered; required with the webhook component. */
-  webhook?: { address: string; registration: WebhookRegistration };
+  webhook?: { address: string; registration: WebhookRegistration; extraRoutes?: Record<string, Route> };
   /** Called with the webhook component once built (tests read its URL). */
   onWebhook?: (webhook: WebhookComponent) => void;
 }
@@ -100,6 +105,8 @@ export function buildOperator(o: OperatorOptions): Manager {
       host,
       port,
       registration: o.webhook.registration,
+      extraRoutes: o.webhook.extraRoutes,
+      registry: manager.registry,
     });
     // Every replica serves admission, the leader's and the others', as the Service spreads calls.
     manager.add(webhook.serve);

@@ -3,6 +3,7 @@
 // writes caBundles. A conversion webhook for a later Workspace version adds a "raw" route on the
 // same server and a CaBundleTarget for the CRD, with the same certificate.
 import { isIP } from "node:net";
+import type { Registry } from "prom-client";
 import type { Clock } from "../lib/clock.ts";
 import { errorMessage } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
@@ -22,6 +23,7 @@ import {
 } from "./configurations.ts";
 import { startWebhookServer, type Route, type WebhookServer } from "./server.ts";
 import { mutateWorkspace, validateWorkspace } from "./workspace.ts";
+import { webhookRequests } from "./metrics.ts";
 
 export type { CaBundleTarget } from "./ca-bundle.ts";
 export { webhookConfigurationTargets } from "./ca-bundle.ts";
@@ -80,6 +82,8 @@ export interface WebhookComponentOptions {
   extraRoutes?: Record<string, Route>;
   /** How often replicas re-read the Secret and the leader re-checks caBundles. Default 10 min. */
   refreshMs?: number;
+  /** Where kaito_webhook_requests_total goes. */
+  registry?: Registry;
 }
 
 export interface WebhookComponent {
@@ -96,6 +100,12 @@ export interface WebhookComponent {
 export function webhookComponent(o: WebhookComponentOptions): WebhookComponent {
   const refreshMs = o.refreshMs ?? 600_000;
   const routes = { ...workspaceRoutes(), ...o.extraRoutes };
+  const requests = o.registry && webhookRequests(o.registry, [...Object.keys(routes), "other"]);
+  const serverOptions = {
+    ...o,
+    routes,
+    onResult: requests && ((path: string, outcome: string) => requests.inc({ path, outcome })),
+  };
   let server: WebhookServer | undefined;
   let registered = o.registration.mode !== "url";
   const reg = o.registration;
@@ -112,7 +122,7 @@ export function webhookComponent(o: WebhookComponentOptions): WebhookComponent {
           ipAddresses: isIP(host) ? [host] : [],
           now: o.clock.now(),
         });
-        server = await startWebhookServer({ ...o, cert: certs.cert, key: certs.key, routes });
+        server = await startWebhookServer({ ...serverOptions, cert: certs.cert, key: certs.key });
         const config: ConfigurationOptions = {
           name: reg.configurationName,
           endpoint: { url: `https://${isIP(host) === 6 ? `[${host}]` : host}:${server.port}` },
@@ -162,7 +172,7 @@ export function webhookComponent(o: WebhookComponentOptions): WebhookComponent {
         loadServingSecret(o.client, reg.namespace, reg.secretName, request, false),
       );
       if (!certs) return;
-      server = await startWebhookServer({ ...o, cert: certs.cert, key: certs.key, routes });
+      server = await startWebhookServer({ ...serverOptions, cert: certs.cert, key: certs.key });
       o.log.info("admission webhook listening", { url: server.url });
       try {
         while (!signal.aborted) {

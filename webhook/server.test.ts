@@ -10,6 +10,7 @@ import { workspaceRoutes } from "./index.ts";
 const now = Date.UTC(2026, 11, 6);
 let certs: ServingCertificates;
 let server: WebhookServer;
+const outcomes: string[] = [];
 
 beforeAll(async () => {
   certs = generateServingCertificates({
@@ -25,6 +26,7 @@ beforeAll(async () => {
     routes: workspaceRoutes(),
     log: silentLogger,
     maxBodyBytes: 64 * 1024,
+    onResult: (path, outcome) => outcomes.push(`${path} ${outcome}`),
   });
 });
 afterAll(() => server?.close());
@@ -90,6 +92,7 @@ describe("the webhook's HTTPS server", () => {
   });
 
   it("denies on /validate with a 422 status and the sentence kubectl prints", async () => {
+    outcomes.length = 0;
     const { json } = await post(
       "/validate",
       review({ ...phi3, inference: { preset: { name: "phi-9" } } }, "v1beta1"),
@@ -102,13 +105,22 @@ describe("the webhook's HTTPS server", () => {
         message: expect.stringMatching(/^inference\.preset\.name "phi-9" is not a known preset/),
       },
     });
+    expect(outcomes).toEqual(["/validate denied"]);
   });
 
   it("answers malformed requests with 400, unknown paths with 404, other methods with 405", async () => {
+    outcomes.length = 0;
     expect((await post("/validate", "{not json")).status).toBe(400);
     expect((await post("/validate", JSON.stringify({ kind: "AdmissionReview" }))).status).toBe(400);
     expect((await post("/convert", review(phi3))).status).toBe(404);
     expect((await post("/mutate", "", { method: "GET" })).status).toBe(405);
+    // Counted under the route, or "other" for a path nobody serves (a bounded label set).
+    expect(outcomes).toEqual([
+      "/validate bad_request",
+      "/validate bad_request",
+      "other bad_request",
+      "/mutate bad_request",
+    ]);
   });
 
   it("refuses bodies over the limit with 413", async () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import { errorMessage, listenError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
+import type { WebhookOutcome } from "./metrics.ts";
 import {
   isAdmissionReviewError,
   parseReview,
@@ -34,6 +35,8 @@ export interface WebhookServerOptions {
    * objects up to 1.5 MiB, so 8 MiB leaves room for both in JSON.
    */
   maxBodyBytes?: number;
+  /** Told how each call ended; `path` is a served route or "other". */
+  onResult?: (path: string, outcome: WebhookOutcome) => void;
 }
 
 export interface WebhookServer {
@@ -64,12 +67,18 @@ export function startWebhookServer(o: WebhookServerOptions): Promise<WebhookServ
   function handle(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? "/").split("?")[0]!;
     const route = o.routes[path];
-    if (!route) return reply(res, 404, { message: `no webhook at ${path}` });
-    if (req.method !== "POST") return reply(res, 405, { message: "webhooks take POST" });
+    const counted = route ? path : "other";
+    const reply = (status: number, body: unknown, outcome?: WebhookOutcome) => {
+      if (res.headersSent) return;
+      o.onResult?.(counted, outcome ?? (status >= 500 ? "error" : "bad_request"));
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    };
+    if (!route) return reply(404, { message: `no webhook at ${path}` });
+    if (req.method !== "POST") return reply(405, { message: "webhooks take POST" });
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > maxBody) {
       req.resume();
-      return reply(res, 413, { message: `the body exceeds ${maxBody} bytes` });
+      return reply(413, { message: `the body exceeds ${maxBody} bytes` });
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -78,7 +87,7 @@ export function startWebhookServer(o: WebhookServerOptions): Promise<WebhookServ
       size += chunk.length;
       if (size > maxBody && !aborted) {
         aborted = true;
-        reply(res, 413, { message: `the body exceeds ${maxBody} bytes` });
+        reply(413, { message: `the body exceeds ${maxBody} bytes` });
         req.destroy();
         return;
       }
@@ -90,10 +99,10 @@ export function startWebhookServer(o: WebhookServerOptions): Promise<WebhookServ
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       } catch {
-        return reply(res, 400, { message: "the body is not JSON" });
+        return reply(400, { message: "the body is not JSON" });
       }
       try {
-        if (route.kind === "raw") return reply(res, 200, route.handle(body));
+        if (route.kind === "raw") return reply(200, route.handle(body), "allowed");
         const request = parseReview(body);
         const decision = route.handle(request);
         o.log.debug("admission", {
@@ -103,11 +112,11 @@ export function startWebhookServer(o: WebhookServerOptions): Promise<WebhookServ
           version: (request.requestKind ?? request.kind).version,
           allowed: decision.allowed,
         });
-        reply(res, 200, reviewResponse(request.uid, decision));
+        reply(200, reviewResponse(request.uid, decision), decision.allowed ? "allowed" : "denied");
       } catch (e) {
-        if (isAdmissionReviewError(e)) return reply(res, 400, { message: e.message });
+        if (isAdmissionReviewError(e)) return reply(400, { message: e.message });
         o.log.error("admission handler failed", { path, error: errorMessage(e) });
-        reply(res, 500, { message: "the webhook failed to decide; see the manager's log" });
+        reply(500, { message: "the webhook failed to decide; see the manager's log" });
       }
     });
   }
@@ -133,9 +142,4 @@ export function startWebhookServer(o: WebhookServerOptions): Promise<WebhookServ
       });
     });
   });
-}
-
-function reply(res: ServerResponse, status: number, body: unknown) {
-  if (res.headersSent) return;
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
