@@ -10,7 +10,12 @@ import { startPlannerServer } from "../planner/grpc/server.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
-import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
+import {
+  OfferingCache,
+  registerProvisioner,
+  type CloudProvider,
+  type LivenessOptions,
+} from "../provisioner/index.ts";
 import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
@@ -47,6 +52,8 @@ export interface OperatorOptions {
   cloud?: CloudProvider;
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
+  /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
+  machineLiveness?: Partial<LivenessOptions>;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -105,6 +112,7 @@ export function buildOperator(o: OperatorOptions): Manager {
       clock,
       log: o.log,
       onCapacityFailure: offering && (() => offering.invalidate()),
+      liveness: o.machineLiveness,
     });
   }
   return manager;

@@ -10,7 +10,12 @@ import {
   type AzureSettings,
 } from "../provisioner/cloud/azure/index.ts";
 import type { CloudProvider } from "../provisioner/cloud/types.ts";
-import { buildOperator, type OperatorAddresses, type OperatorComponent } from "./operator.ts";
+import {
+  buildOperator,
+  type OperatorAddresses,
+  type OperatorComponent,
+  type OperatorOptions,
+} from "./operator.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
 
 export interface RunOptions {
@@ -33,6 +38,8 @@ export interface RunOptions {
   azure?: AzureSettings;
   /** Called with the Azure cloud before the manager starts. */
   onAzureCloud?: (cloud: AzureCloudProvider) => void;
+  /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
+  machineLiveness?: OperatorOptions["machineLiveness"];
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */

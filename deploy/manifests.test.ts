@@ -59,7 +59,7 @@ interface Container {
   readinessProbe?: { httpGet: { path: string; port: number; scheme?: string } };
   resources: { requests: object; limits: object };
   securityContext: Record<string, unknown>;
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
 }
 interface PodSpec {
   serviceAccountName: string;
@@ -226,6 +226,27 @@ describe("deploy/ manifests", () => {
       azureFlags.subnetId,
     ];
     expect(Object.keys(settings.data).sort()).toEqual(required.map((f) => f.env).sort());
+  });
+
+  it("give the manager the VMs' join data as a file from a Secret it cannot read through the API", () => {
+    const { pod } = deployment("kaito-manager");
+    const [container] = pod.containers as (PodSpec["containers"][number] & {
+      env?: { name: string; value?: string }[];
+    })[];
+    const file = container!.env?.find((e) => e.name === azureFlags.joinDataFile.env)?.value;
+    expect(file).toBeDefined();
+    const mount = container!.volumeMounts!.find((m) => file!.startsWith(`${m.mountPath}/`))!;
+    // No subPath: the kubelet then updates the file in place when the Secret changes.
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(mount.subPath).toBeUndefined();
+    const volume = (
+      pod.volumes as { name: string; secret?: { secretName: string; optional?: boolean } }[]
+    ).find((v) => v.name === mount.name);
+    expect(volume?.secret).toEqual({ secretName: "kaito-node-join-data", optional: true });
+    expect(path.basename(file!)).toBe("cloud-init");
+    // The join data holds a bootstrap token: never a plain value in a manifest or the ConfigMap.
+    expect(JSON.stringify(named("ConfigMap", "kaito-azure"))).not.toMatch(/JOIN_DATA/);
+    expect(byKind("Secret")).toEqual([]);
   });
 
   it("run the NVIDIA device plugin, pinned to a release, on the GPU nodes workspaces get", () => {
