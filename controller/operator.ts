@@ -10,7 +10,12 @@ import { startPlannerServer } from "../planner/grpc/server.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
-import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
+import {
+  OfferingCache,
+  registerProvisioner,
+  type CloudProvider,
+  type LivenessOptions,
+} from "../provisioner/index.ts";
 import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
 import {
   webhookComponent,
@@ -64,6 +69,8 @@ export interface OperatorOptions {
   webhook?: { address: string; registration: WebhookRegistration; extraRoutes?: Record<string, Route> };
   /** Called with the webhook component once built (tests read its URL). */
   onWebhook?: (webhook: WebhookComponent) => void;
+  /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
+  machineLiveness?: Partial<LivenessOptions>;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -141,6 +148,7 @@ export function buildOperator(o: OperatorOptions): Manager {
       clock,
       log: o.log,
       onCapacityFailure: offering && (() => offering.invalidate()),
+      liveness: o.machineLiveness,
     });
   }
   return manager;

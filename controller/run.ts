@@ -10,7 +10,12 @@ import {
   type AzureSettings,
 } from "../provisioner/cloud/azure/index.ts";
 import type { CloudProvider } from "../provisioner/cloud/types.ts";
-import { buildOperator, type OperatorAddresses, type OperatorComponent } from "./operator.ts";
+import {
+  buildOperator,
+  type OperatorAddresses,
+  type OperatorComponent,
+  type OperatorOptions,
+} from "./operator.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
 import type { WebhookComponent, WebhookRegistration } from "../webhook/index.ts";
 
@@ -38,6 +43,8 @@ export interface RunOptions {
   webhook?: { address: string; registration: WebhookRegistration };
   /** Called with the webhook component once built. */
   onWebhook?: (webhook: WebhookComponent) => void;
+  /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
+  machineLiveness?: OperatorOptions["machineLiveness"];
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */

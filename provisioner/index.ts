@@ -14,6 +14,7 @@ import type { CloudProvider, InsufficientCapacityError } from "./cloud/types.ts"
 import type { Node, Pod } from "./kube-types.ts";
 import { MachineController, machineControllerName } from "./machine/controller.ts";
 import { GarbageCollector, type GarbageCollectionOptions } from "./machine/garbagecollection.ts";
+import { providerIdKey } from "./cloud/providerid.ts";
 import { InformerIndex } from "./machine/indexer.ts";
 import type { LivenessOptions } from "./machine/liveness.ts";
 import { ProvisionerMetrics } from "./machine/metrics.ts";
@@ -21,6 +22,7 @@ import { InformerNodeReader, machineKeysForNode } from "./machine/nodes.ts";
 import type { TerminationOptions } from "./machine/termination.ts";
 
 export * from "./cloud/types.ts";
+export { providerIdKey, sameProviderID } from "./cloud/providerid.ts";
 export {
   OfferingCache,
   type OfferingCacheOptions,
@@ -76,7 +78,7 @@ export function registerProvisioner(manager: Manager, o: ProvisionerOptions): Pr
     pods: () => pods?.list() ?? [],
   });
   const machinesByProviderID = new InformerIndex<Machine>(machines, (m) =>
-    m.status?.providerID ? [m.status.providerID] : [],
+    m.status?.providerID ? [providerIdKey(m.status.providerID)] : [],
   );
   const reconciler = new MachineController({
     client: manager.client,

@@ -23,3 +23,41 @@ describe("kaito controller --scheduler-name", () => {
     );
   });
 });
+
+describe("kaito controller --cloud azure", () => {
+  const azureFlags = [
+    "--cloud",
+    "azure",
+    "--azure-subscription-id=00000000-0000-0000-0000-000000000000",
+    "--azure-resource-group=kaito",
+    "--azure-location=eastus",
+    "--azure-subnet-id=/subscriptions/s/resourceGroups/kaito/providers/Microsoft.Network/virtualNetworks/v/subnets/nodes",
+    "--kubeconfig",
+    "/nonexistent",
+  ];
+
+  it("refuses to start without join data, before connecting anywhere", async () => {
+    const error: unknown = await controllerCommand.run(azureFlags, captureIO()).catch((e: unknown) => e);
+    expect(isUserError(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^--cloud azure creates plain VMs that join the cluster only through their cloud-init, so it needs join data .* on AKS use --node-provisioner karpenter or azure-gpu-provisioner instead\.$/,
+    );
+  });
+
+  it("refuses join data that cloud-init would ignore, never echoing it", async () => {
+    const io = captureIO();
+    io.env.AZURE_NODE_JOIN_DATA = "kubeadm join 10.0.0.4:6443 --token abcdef.0123456789abcdef";
+    const error: unknown = await controllerCommand.run(azureFlags, io).catch((e: unknown) => e);
+    expect(isUserError(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^the node join data in the AZURE_NODE_JOIN_DATA environment variable is not cloud-init/,
+    );
+    expect((error as Error).message).not.toContain("abcdef.0123456789abcdef");
+  });
+
+  it("documents the join data flag, its variables and the AKS alternative in its help", () => {
+    expect(controllerCommand.usage).toMatch(/--azure-node-join-data-file FILE/);
+    expect(controllerCommand.usage).toMatch(/\$AZURE_NODE_JOIN_DATA_FILE/);
+    expect(controllerCommand.usage).toMatch(/\{\{KAITO_NODE_LABELS\}\}/);
+  });
+});

@@ -12,7 +12,13 @@ import {
   type OperatorComponent,
 } from "../../controller/operator.ts";
 import { runOperator } from "../../controller/run.ts";
-import { azureSettingsFrom, defaultImage } from "../../provisioner/cloud/azure/index.ts";
+import {
+  azureSettingsFrom,
+  defaultImage,
+  loadJoinData,
+  nodeLabelsPlaceholder,
+  nodeTaintsPlaceholder,
+} from "../../provisioner/cloud/azure/index.ts";
 
 const usage = `Usage: npm run kaito -- controller [options]
 
@@ -47,6 +53,14 @@ Options:
   --azure-subnet-id ID              azure cloud: ARM id of the node subnet (or $AZURE_SUBNET_ID)
   --azure-image IMAGE               azure cloud: publisher:offer:sku:version or image id
                                     (or $AZURE_NODE_IMAGE; default ${defaultImage})
+  --azure-node-join-data-file FILE  azure cloud, required: the cloud-init (customData) that joins
+                                    each VM to the cluster, e.g. kubeadm join with a bootstrap
+                                    token (or $AZURE_NODE_JOIN_DATA_FILE, or the data itself in
+                                    $AZURE_NODE_JOIN_DATA); re-read for every VM, so a rotated
+                                    token is picked up. ${nodeLabelsPlaceholder} and
+                                    ${nodeTaintsPlaceholder} in it become the node's kubelet
+                                    --node-labels and --register-with-taints values. Not for AKS:
+                                    use --node-provisioner karpenter or azure-gpu-provisioner
   --azure-endpoint URL              azure cloud: Resource Manager endpoint, https only
                                     (or $AZURE_RESOURCE_MANAGER_ENDPOINT; default
                                     https://management.azure.com)
@@ -93,6 +107,7 @@ export const controllerCommand: Command = {
         "azure-location": { type: "string" },
         "azure-subnet-id": { type: "string" },
         "azure-image": { type: "string" },
+        "azure-node-join-data-file": { type: "string" },
         "azure-endpoint": { type: "string" },
       },
       "controller",
@@ -150,6 +165,7 @@ export const controllerCommand: Command = {
       : undefined;
     // Checked before connecting anywhere, so a missing flag is the error the user sees.
     const azure = cloud === "azure" ? azureSettingsFrom(values, io.env) : undefined;
+    if (azure) await loadJoinData(azure.joinData);
     const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }));
     const log = jsonLogger({ level, write: (line) => io.stderr.write(line) });
     try {
