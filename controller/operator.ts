@@ -12,6 +12,7 @@ import { defaultSchedulerName, registerWorkspaceController } from "./workspace/i
 import { instrumentPlanner } from "./planner-metrics.ts";
 import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
 import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
+import type { NodeProvisionerConfig } from "./nodeprovision/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
 export { defaultSchedulerName };
@@ -43,8 +44,13 @@ export interface OperatorOptions {
   planner?: PlannerClient;
   leaderElection?: { namespace: string; name?: string; identity?: string };
   workspaceConcurrency?: number;
-  /** Where Machines become nodes; required with the provisioner component. */
+  /** Where Machines become nodes; required with the provisioner component in builtin mode. */
   cloud?: CloudProvider;
+  /**
+   * How workspaces get nodes (default builtin). Only builtin writes Machines, so only builtin runs
+   * the provisioner component; the other modes leave nodes to Karpenter, gpu-provisioner or the user.
+   */
+  nodeProvisioner?: NodeProvisionerConfig;
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
 }
@@ -78,12 +84,13 @@ export function buildOperator(o: OperatorOptions): Manager {
 
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
-  if (o.components.has("provisioner") && !o.cloud)
-    throw new Error("the provisioner component needs a cloud backend");
+  const builtin = (o.nodeProvisioner?.mode ?? "builtin") === "builtin";
+  const runsProvisioner = builtin && o.components.has("provisioner");
+  if (runsProvisioner && !o.cloud) throw new Error("the provisioner component needs a cloud backend");
   // Plans use what the cloud offers only where the provisioner runs with that cloud: a workspace
   // component beside a remote provisioner cannot know which cloud launches its Machines.
   const offering =
-    o.cloud && o.components.has("workspace") && o.components.has("provisioner")
+    o.cloud && o.components.has("workspace") && runsProvisioner
       ? new OfferingCache({ cloud: o.cloud, clock, log: o.log.with({ component: "offering" }) })
       : undefined;
   if (offering) {
@@ -96,9 +103,10 @@ export function buildOperator(o: OperatorOptions): Manager {
       concurrency: o.workspaceConcurrency,
       schedulerName: o.schedulerName ?? defaultSchedulerName,
       offering,
+      nodeProvisioner: o.nodeProvisioner,
     });
   }
-  if (o.cloud && o.components.has("provisioner")) {
+  if (o.cloud && runsProvisioner) {
     registerProvisioner(manager, {
       cloud: o.cloud,
       recorder,

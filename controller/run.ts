@@ -12,10 +12,13 @@ import {
 import type { CloudProvider } from "../provisioner/cloud/types.ts";
 import { buildOperator, type OperatorAddresses, type OperatorComponent } from "./operator.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
+import type { NodeProvisionerConfig } from "./nodeprovision/index.ts";
 
 export interface RunOptions {
   client: KubeClient;
   cloud: "local" | "azure";
+  /** How workspaces get nodes (default builtin: Machines served by the cloud above). */
+  nodeProvisioner?: NodeProvisionerConfig;
   components: ReadonlySet<OperatorComponent>;
   addresses: OperatorAddresses;
   log: Logger;
@@ -38,8 +41,11 @@ export interface RunOptions {
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */
 export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<void> {
   const clock = o.clock ?? systemClock;
-  let cloud: CloudProvider;
-  if (o.cloud === "azure") {
+  const mode = o.nodeProvisioner?.mode ?? "builtin";
+  let cloud: CloudProvider | undefined;
+  if (mode !== "builtin") {
+    // Nodes are Karpenter's, gpu-provisioner's or the user's: no cloud backend runs here.
+  } else if (o.cloud === "azure") {
     if (!o.azure) throw new UserError("--cloud azure needs its subscription, resource group and location.");
     const azure = await createAzureCloud(o.azure, { clock, log: o.log });
     o.onAzureCloud?.(azure);
@@ -56,6 +62,10 @@ export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<v
   }
   const manager = buildOperator({ ...o, clock, cloud });
   o.onManager?.(manager);
-  o.log.info("starting kaito-ts manager", { cloud: o.cloud, components: [...o.components] });
+  o.log.info("starting kaito-ts manager", {
+    nodeProvisioner: mode,
+    ...(cloud ? { cloud: o.cloud } : {}),
+    components: [...o.components],
+  });
   await manager.start(signal);
 }
