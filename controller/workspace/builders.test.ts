@@ -200,12 +200,14 @@ describe("workloads", () => {
       effect: "NoSchedule",
       operator: "Equal",
     });
-    const term =
-      pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!;
-    const terms = term.matchExpressions!;
-    expect(term.matchFields).toEqual([
-      { key: "metadata.name", operator: "In", values: ["node-a", "node-b"] },
+    const nodeTerms =
+      pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
+    // One term per planned node (a field selector takes one value), each with the labels.
+    expect(nodeTerms.map((t) => t.matchFields)).toEqual([
+      [{ key: "metadata.name", operator: "In", values: ["node-a"] }],
+      [{ key: "metadata.name", operator: "In", values: ["node-b"] }],
     ]);
+    const terms = nodeTerms[1]!.matchExpressions!;
     expect(terms).toContainEqual({ key: "apps", operator: "In", values: ["phi-3-adapter"] });
     expect(d.spec!.template.metadata!.annotations).toMatchObject({
       "kaito.sh/planned-nodes": "node-a,node-b",

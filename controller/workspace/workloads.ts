@@ -54,7 +54,8 @@ const tolerations: V1Toleration[] = [
 /**
  * Pods go only to nodes with the workspace's labels and, once known, to the nodes planned for it,
  * by node name (a field, not the `kubernetes.io/hostname` label: Karpenter and clouds may name a
- * node otherwise than its hostname label says).
+ * node otherwise than its hostname label says). A field selector takes one name per term, and
+ * terms are ORed: one term per planned node, each with the labels.
  */
 function nodeAffinity(ws: Workspace, nodes: readonly string[]): V1PodSpec["affinity"] {
   const expressions = Object.entries(nodeLabelsFor(ws)).map(([key, value]) => ({
@@ -62,17 +63,14 @@ function nodeAffinity(ws: Workspace, nodes: readonly string[]): V1PodSpec["affin
     operator: "In",
     values: [value],
   }));
-  const fields =
-    nodes.length > 0 ? [{ key: "metadata.name", operator: "In", values: [...nodes].sort() }] : [];
-  return {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [
-          { matchExpressions: expressions, ...(fields.length ? { matchFields: fields } : {}) },
-        ],
-      },
-    },
-  };
+  const terms =
+    nodes.length > 0
+      ? [...nodes].sort().map((n) => ({
+          matchExpressions: expressions,
+          matchFields: [{ key: "metadata.name", operator: "In", values: [n] }],
+        }))
+      : [{ matchExpressions: expressions }];
+  return { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } };
 }
 
 /**
