@@ -197,7 +197,7 @@ function existingNodeSku(node: ExistingGpuNode): SkuSpecInput | undefined {
     name: node.sku,
     gpus,
     gpuMemoryGiB: memoryMiB / 1024,
-    vcpus: 0,
+    vcpus: 1, // any: the family has no quota, so no node of it is ever added
     family: `byo-${node.sku}`,
     pricePerHour: 0,
   };
