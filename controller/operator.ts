@@ -13,6 +13,7 @@ import { instrumentPlanner } from "./planner-metrics.ts";
 import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
 import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
 import type { NodeProvisionerConfig } from "./nodeprovision/index.ts";
+import { registerNodeMetrics } from "./nodeprovision/metrics.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
 export { defaultSchedulerName };
@@ -106,6 +107,10 @@ export function buildOperator(o: OperatorOptions): Manager {
       nodeProvisioner: o.nodeProvisioner,
     });
   }
+  // The other modes make no Machines, but the provisioner component still reports the GPU gauges
+  // and, for NodeClaims, their provisioning latency and failures.
+  const mode = o.nodeProvisioner?.mode ?? "builtin";
+  if (mode !== "builtin" && o.components.has("provisioner")) registerNodeMetrics(manager, mode);
   if (o.cloud && runsProvisioner) {
     registerProvisioner(manager, {
       cloud: o.cloud,
