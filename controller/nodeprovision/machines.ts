@@ -26,9 +26,11 @@ export function machineInstanceType(m: Machine): string | undefined {
  * most 11 lower-case letters and digits (naming.ts), the owner labels it filters on
  * (`kaito.sh/workspace`, `kaito.sh/workspacenamespace`) plus the workspace's node labels, which it
  * copies onto the node; the instance type as the first value of its requirement; the taint; the
- * GPUs and a `storage` request for the OS disk. No `kubernetes.io/hostname` label: the node's name
- * is the provisioner's to choose (an AKS node is `aks-<pool>-...-vmss000000`), and the node is
- * found by the Machine's status.nodeName.
+ * GPUs and a `storage` request for the OS disk; machineTemplateRef named like the Machine, as
+ * KAITO's Machine-era writer did (pkg/machine/machine.go), since gpu-provisioner's early releases
+ * took the agent-pool name from it. No `kubernetes.io/hostname` label: the node's name is the
+ * provisioner's to choose (an AKS node is `aks-<pool>-...-vmss000000`), and the node is found by
+ * the Machine's status.nodeName.
  */
 export function desiredMachine(ws: Workspace, request: NodeRequest, name: string): Machine {
   return {
@@ -44,6 +46,7 @@ export function desiredMachine(ws: Workspace, request: NodeRequest, name: string
         requests: { "nvidia.com/gpu": String(request.gpusPerNode), storage: `${request.osDiskGiB}Gi` },
       },
       taints: [{ ...gpuTaint }],
+      machineTemplateRef: { name },
     },
   };
 }

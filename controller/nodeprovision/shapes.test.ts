@@ -80,6 +80,8 @@ describe("the builtin Machine", () => {
     expect(r?.values?.[0]).toBe(request.instanceType);
     expect(m.spec?.resources?.requests).toEqual({ "nvidia.com/gpu": "1", storage: "256Gi" });
     expect(m.spec?.taints).toEqual([{ key: "sku", value: "gpu", effect: "NoSchedule" }]);
+    // Early gpu-provisioner releases took the agent-pool name from the template ref (with "-" removed).
+    expect(m.spec?.machineTemplateRef).toEqual({ name });
   });
 });
 
