@@ -12,6 +12,7 @@ import {
 import type { CloudProvider } from "../provisioner/cloud/types.ts";
 import { buildOperator, type OperatorAddresses, type OperatorComponent } from "./operator.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
+import { isNotFound } from "../kube/errors.ts";
 import type { NodeProvisionerConfig } from "./nodeprovision/index.ts";
 
 export interface RunOptions {
@@ -62,10 +63,28 @@ export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<v
   }
   const manager = buildOperator({ ...o, clock, cloud });
   o.onManager?.(manager);
+  if (mode === "karpenter" || mode === "azure-gpu-provisioner") await requireNodeClaims(o.client, mode);
   o.log.info("starting kaito-ts manager", {
     nodeProvisioner: mode,
     ...(cloud ? { cloud: o.cloud } : {}),
     components: [...o.components],
   });
   await manager.start(signal);
+}
+
+/**
+ * NodeClaims are Karpenter's API, not ours: without its CRD every write would fail and the
+ * informer would retry forever, so a cluster without it is refused at start with what to install.
+ */
+async function requireNodeClaims(client: KubeClient, mode: string): Promise<void> {
+  const group = await client
+    .request<{ resources?: { name: string }[] }>("GET", "/apis/karpenter.sh/v1")
+    .catch((e: unknown) => {
+      if (isNotFound(e)) return { resources: [] };
+      throw e;
+    });
+  if (!group.resources?.some((r) => r.name === "nodeclaims"))
+    throw new UserError(
+      `--node-provisioner ${mode} writes karpenter.sh/v1 NodeClaims, but this cluster does not serve them; install ${mode === "karpenter" ? "Karpenter (on AKS: enable Node Auto Provisioning)" : "gpu-provisioner >= v0.3"} first, or pick another --node-provisioner.`,
+    );
 }
