@@ -47,7 +47,7 @@ const repo = path.resolve(import.meta.dirname, "../..");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 log(
-  `crash drill (${cloudName} cloud): ${rounds} rounds of ${workspaces} workspaces, seed ${seed} (rerun with --cloud ${cloudName} --seed ${seed})`,
+  `crash drill (${cloudName} cloud): ${rounds} rounds of ${workspaces} workspaces, seed ${seed} (rerun with ${cloudName === "karpenter" ? "--node-provisioner karpenter" : `--cloud ${cloudName}`} --seed ${seed})`,
 );
 // Outside the cluster's directory, which stop() removes: the logs are for after a failure.
 const logDir = mkdtempSync(path.join(tmpdir(), "kaito-crash-"));
