@@ -23,6 +23,8 @@ import {
   type WebhookComponent,
   type WebhookRegistration,
 } from "../webhook/index.ts";
+import type { NodeProvisionerConfig } from "./nodeprovision/index.ts";
+import { registerNodeMetrics } from "./nodeprovision/metrics.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
 /**
@@ -61,8 +63,13 @@ export interface OperatorOptions {
   planner?: PlannerClient;
   leaderElection?: { namespace: string; name?: string; identity?: string };
   workspaceConcurrency?: number;
-  /** Where Machines become nodes; required with the provisioner component. */
+  /** Where Machines become nodes; required with the provisioner component in builtin mode. */
   cloud?: CloudProvider;
+  /**
+   * How workspaces get nodes (default builtin). Only builtin writes Machines, so only builtin runs
+   * the provisioner component; the other modes leave nodes to Karpenter, gpu-provisioner or the user.
+   */
+  nodeProvisioner?: NodeProvisionerConfig;
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
   /** Where the admission webhook listens and how it is registered; required with the webhook component. */
@@ -121,12 +128,13 @@ export function buildOperator(o: OperatorOptions): Manager {
     manager.addReadyCheck("admission-webhook", () => webhook.notReady());
     o.onWebhook?.(webhook);
   }
-  if (o.components.has("provisioner") && !o.cloud)
-    throw new Error("the provisioner component needs a cloud backend");
+  const builtin = (o.nodeProvisioner?.mode ?? "builtin") === "builtin";
+  const runsProvisioner = builtin && o.components.has("provisioner");
+  if (runsProvisioner && !o.cloud) throw new Error("the provisioner component needs a cloud backend");
   // Plans use what the cloud offers only where the provisioner runs with that cloud: a workspace
   // component beside a remote provisioner cannot know which cloud launches its Machines.
   const offering =
-    o.cloud && o.components.has("workspace") && o.components.has("provisioner")
+    o.cloud && o.components.has("workspace") && runsProvisioner
       ? new OfferingCache({ cloud: o.cloud, clock, log: o.log.with({ component: "offering" }) })
       : undefined;
   if (offering) {
@@ -139,9 +147,14 @@ export function buildOperator(o: OperatorOptions): Manager {
       concurrency: o.workspaceConcurrency,
       schedulerName: o.schedulerName ?? defaultSchedulerName,
       offering,
+      nodeProvisioner: o.nodeProvisioner,
     });
   }
-  if (o.cloud && o.components.has("provisioner")) {
+  // The other modes make no Machines, but the provisioner component still reports the GPU gauges
+  // and, for NodeClaims, their provisioning latency and failures.
+  const mode = o.nodeProvisioner?.mode ?? "builtin";
+  if (mode !== "builtin" && o.components.has("provisioner")) registerNodeMetrics(manager, mode);
+  if (o.cloud && runsProvisioner) {
     registerProvisioner(manager, {
       cloud: o.cloud,
       recorder,

@@ -18,10 +18,14 @@ import {
 } from "./operator.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
 import type { WebhookComponent, WebhookRegistration } from "../webhook/index.ts";
+import { isNotFound } from "../kube/errors.ts";
+import type { NodeProvisionerConfig } from "./nodeprovision/index.ts";
 
 export interface RunOptions {
   client: KubeClient;
   cloud: "local" | "azure";
+  /** How workspaces get nodes (default builtin: Machines served by the cloud above). */
+  nodeProvisioner?: NodeProvisionerConfig;
   components: ReadonlySet<OperatorComponent>;
   addresses: OperatorAddresses;
   log: Logger;
@@ -50,8 +54,11 @@ export interface RunOptions {
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */
 export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<void> {
   const clock = o.clock ?? systemClock;
-  let cloud: CloudProvider;
-  if (o.cloud === "azure") {
+  const mode = o.nodeProvisioner?.mode ?? "builtin";
+  let cloud: CloudProvider | undefined;
+  if (mode !== "builtin") {
+    // Nodes are Karpenter's, gpu-provisioner's or the user's: no cloud backend runs here.
+  } else if (o.cloud === "azure") {
     if (!o.azure) throw new UserError("--cloud azure needs its subscription, resource group and location.");
     const azure = await createAzureCloud(o.azure, { clock, log: o.log });
     o.onAzureCloud?.(azure);
@@ -68,6 +75,28 @@ export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<v
   }
   const manager = buildOperator({ ...o, clock, cloud });
   o.onManager?.(manager);
-  o.log.info("starting kaito-ts manager", { cloud: o.cloud, components: [...o.components] });
+  if (mode === "karpenter" || mode === "azure-gpu-provisioner") await requireNodeClaims(o.client, mode);
+  o.log.info("starting kaito-ts manager", {
+    nodeProvisioner: mode,
+    ...(cloud ? { cloud: o.cloud } : {}),
+    components: [...o.components],
+  });
   await manager.start(signal);
+}
+
+/**
+ * NodeClaims are Karpenter's API, not ours: without its CRD every write would fail and the
+ * informer would retry forever, so a cluster without it is refused at start with what to install.
+ */
+async function requireNodeClaims(client: KubeClient, mode: string): Promise<void> {
+  const group = await client
+    .request<{ resources?: { name: string }[] }>("GET", "/apis/karpenter.sh/v1")
+    .catch((e: unknown) => {
+      if (isNotFound(e)) return { resources: [] };
+      throw e;
+    });
+  if (!group.resources?.some((r) => r.name === "nodeclaims"))
+    throw new UserError(
+      `--node-provisioner ${mode} writes karpenter.sh/v1 NodeClaims, but this cluster does not serve them; install ${mode === "karpenter" ? "Karpenter (on AKS: enable Node Auto Provisioning)" : "gpu-provisioner >= v0.3"} first, or pick another --node-provisioner.`,
+    );
 }

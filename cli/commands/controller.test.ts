@@ -61,3 +61,31 @@ describe("kaito controller --cloud azure", () => {
     expect(controllerCommand.usage).toMatch(/\{\{KAITO_NODE_LABELS\}\}/);
   });
 });
+
+describe("kaito controller --node-provisioner", () => {
+  const refusal = async (args: string[]) => {
+    const error: unknown = await controllerCommand
+      .run([...args, "--kubeconfig", "/nonexistent"], captureIO())
+      .catch((e: unknown) => e);
+    expect(isUserError(error), args.join(" ")).toBe(true);
+    return (error as Error).message;
+  };
+
+  it("refuses a mode KAITO does not have, naming the four", async () => {
+    expect(await refusal(["--node-provisioner", "gpu-provisioner"])).toBe(
+      '--node-provisioner must be one of builtin, karpenter, azure-gpu-provisioner, byo, got "gpu-provisioner".',
+    );
+  });
+
+  it("refuses flags that do not apply to the mode, before connecting anywhere", async () => {
+    expect(await refusal(["--node-provisioner", "byo", "--node-class", "a.b/C/d"])).toMatch(
+      /^--node-class applies to --node-provisioner karpenter only/,
+    );
+    expect(await refusal(["--node-provisioner", "karpenter", "--cloud", "azure"])).toMatch(
+      /^--cloud applies to --node-provisioner builtin only/,
+    );
+    expect(await refusal(["--node-provisioner", "karpenter", "--node-class", "EC2NodeClass"])).toMatch(
+      /^--node-class must be GROUP\/KIND\/NAME/,
+    );
+  });
+});

@@ -19,6 +19,7 @@ import {
   nodeLabelsPlaceholder,
   nodeTaintsPlaceholder,
 } from "../../provisioner/cloud/azure/index.ts";
+import { nodeProvisionerFlags, nodeProvisionerFrom, nodeProvisionerUsage } from "../node-provisioner.ts";
 
 const usage = `Usage: npm run kaito -- controller [options]
 
@@ -27,7 +28,8 @@ controller, the Machine provisioner, the planner's gRPC service and the schedule
 
 Options:
   --kubeconfig FILE                 kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)
-  --cloud local|azure               where Machines become nodes (default: local)
+${nodeProvisionerUsage}
+  --cloud local|azure               builtin only: where Machines become nodes (default: local)
   --components LIST                 comma-separated subset of ${allComponentNames.join(",")} (default: all)
   --metrics-bind-address ADDR       Prometheus /metrics (default: ${defaultAddresses.metrics})
   --health-probe-bind-address ADDR  /healthz and /readyz (default: ${defaultAddresses.health})
@@ -86,7 +88,8 @@ export const controllerCommand: Command = {
       args,
       {
         kubeconfig: { type: "string" },
-        cloud: { type: "string", default: "local" },
+        cloud: { type: "string" },
+        ...nodeProvisionerFlags,
         components: { type: "string" },
         "metrics-bind-address": { type: "string", default: defaultAddresses.metrics },
         "health-probe-bind-address": { type: "string", default: defaultAddresses.health },
@@ -112,7 +115,12 @@ export const controllerCommand: Command = {
       },
       "controller",
     );
-    const cloud = values.cloud;
+    const nodeProvisioner = nodeProvisionerFrom(values);
+    if (values.cloud !== undefined && nodeProvisioner.mode !== "builtin")
+      throw new UserError(
+        `--cloud applies to --node-provisioner builtin only; ${nodeProvisioner.mode} makes no nodes itself, so drop --cloud.`,
+      );
+    const cloud = values.cloud ?? "local";
     if (cloud !== "local" && cloud !== "azure")
       throw new UserError(`--cloud must be local or azure, got "${cloud}".`);
     const level = values["log-level"] as LogLevel;
@@ -164,7 +172,8 @@ export const controllerCommand: Command = {
         }
       : undefined;
     // Checked before connecting anywhere, so a missing flag is the error the user sees.
-    const azure = cloud === "azure" ? azureSettingsFrom(values, io.env) : undefined;
+    const azure =
+      cloud === "azure" && nodeProvisioner.mode === "builtin" ? azureSettingsFrom(values, io.env) : undefined;
     if (azure) await loadJoinData(azure.joinData);
     const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }));
     const log = jsonLogger({ level, write: (line) => io.stderr.write(line) });
@@ -173,6 +182,7 @@ export const controllerCommand: Command = {
         {
           client,
           cloud,
+          nodeProvisioner,
           components,
           log,
           addresses: {

@@ -14,6 +14,15 @@ import { runOperator } from "../../controller/run.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import type { WebhookComponent } from "../../webhook/index.ts";
 import { kubeSchedulerConfig } from "../../scheduler/index.ts";
+import {
+  ensureKarpenter,
+  installKarpenterCrds,
+  startKarpenter,
+  type RunningKarpenter,
+} from "../../localcluster/karpenter.ts";
+import { karpenterInstanceTypes } from "../../provisioner/cloud/local/index.ts";
+import { kwokNodeClass } from "../../controller/nodeprovision/index.ts";
+import { nodeProvisionerFlags, nodeProvisionerFrom, nodeProvisionerUsage } from "../node-provisioner.ts";
 
 const crdDir = path.resolve(import.meta.dirname, "../../crds");
 
@@ -34,6 +43,12 @@ Options:
   --webhook-bind-address ADDR       admission webhook, HTTPS, registered with the cluster by URL
                                     (default: 127.0.0.1:9443)
   --boot-delay SECONDS              how long a local GPU node takes to boot (default: 3)
+${nodeProvisionerUsage}
+                                    On the local cluster, karpenter runs the real Karpenter (its kwok
+                                    provider, built once by scripts/control-plane-binaries.sh) with the
+                                    catalogue's sizes and a KWOKNodeClass (the default --node-class
+                                    here); azure-gpu-provisioner installs the NodeClaim CRD, but
+                                    nothing serves its claims; byo makes no nodes: label your own.
   -h, --help                        show this help
 `;
 
@@ -62,9 +77,12 @@ export const upCommand: Command = {
         "extender-bind-address": { type: "string", default: "127.0.0.1:8888" },
         "webhook-bind-address": { type: "string", default: "127.0.0.1:9443" },
         "boot-delay": { type: "string", default: "3" },
+        ...nodeProvisionerFlags,
       },
       "up",
     );
+    const provisioning = nodeProvisionerFrom(values);
+    if (provisioning.mode === "karpenter" && !provisioning.nodeClass) provisioning.nodeClass = kwokNodeClass;
     const stateDir = path.resolve(io.cwd, values["state-dir"] ?? ".kaito/local");
     const apiServerPort =
       values["apiserver-port"] === undefined ? undefined : Number(values["apiserver-port"]);
@@ -95,6 +113,11 @@ export const upCommand: Command = {
     const statePath = path.join(stateDir, "cluster.json");
     const log = (line: string) => io.stderr.write(`${line}\n`);
     const started = Date.now();
+    // Built (once) before the cluster starts, so a failed build leaves nothing running.
+    const karpenterInstall =
+      provisioning.mode === "karpenter" || provisioning.mode === "azure-gpu-provisioner"
+        ? await ensureKarpenter({ log, env: io.env })
+        : undefined;
     const scheduler = kubeSchedulerConfig({ url: `http://${extenderAddress}` });
     const cluster = await startLocalCluster({
       crdDir,
@@ -103,6 +126,27 @@ export const upCommand: Command = {
       log,
       schedulerConfig: { extenders: scheduler.extenders },
     });
+    let karpenter: RunningKarpenter | undefined;
+    try {
+      const target = { server: cluster.server, caPem: cluster.caPem, token: cluster.adminToken };
+      if (provisioning.mode === "karpenter" && karpenterInstall) {
+        karpenter = await startKarpenter({
+          install: karpenterInstall,
+          kubeconfigPath: cluster.kubeconfigPath,
+          target,
+          dir: path.join(cluster.dir, "karpenter"),
+          instanceTypes: karpenterInstanceTypes(),
+          registrationDelaySeconds: bootDelaySeconds,
+        });
+        log(`up: Karpenter started (log ${karpenter.logFile})`);
+      } else if (karpenterInstall) {
+        // Nothing serves these claims here; the CRD lets them be written and inspected.
+        await installKarpenterCrds(target, karpenterInstall.crdDir, undefined, ["nodeclaims.karpenter.sh"]);
+      }
+    } catch (e) {
+      await cluster.stop();
+      throw e;
+    }
     const client = new KubeClient(loadKubeConfig({ kubeconfig: kubeconfigPath }));
     const stopOperator = new AbortController();
     let manager: Manager | undefined;
@@ -112,6 +156,7 @@ export const upCommand: Command = {
       {
         client,
         cloud: "local",
+        nodeProvisioner: provisioning,
         components: new Set(allComponentNames),
         log: jsonLogger({ write: (line) => io.stderr.write(line) }),
         addresses: {
@@ -147,7 +192,18 @@ export const upCommand: Command = {
       writeFileSync(
         statePath,
         JSON.stringify(
-          { server: cluster.server, dir: cluster.dir, pid: process.pid, processes: cluster.processes() },
+          {
+            server: cluster.server,
+            dir: cluster.dir,
+            pid: process.pid,
+            nodeProvisioner: provisioning.mode,
+            processes: [
+              ...cluster.processes(),
+              ...(karpenter
+                ? [{ name: "karpenter", pid: karpenter.process.pid, logFile: karpenter.logFile }]
+                : []),
+            ],
+          },
           null,
           2,
         ),
@@ -161,6 +217,7 @@ export const upCommand: Command = {
       stopOperator.abort();
       await operator;
       client.close();
+      await karpenter?.stop();
       await cluster.stop();
       rmSync(statePath, { force: true });
       rmSync(kubeconfigPath, { force: true });

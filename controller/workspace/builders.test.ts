@@ -8,7 +8,8 @@ import type { V1Container, V1PodTemplateSpec, V1StatefulSet } from "@kubernetes/
 import { contract, inferenceRuntime, mustGetPreset, tuningRuntime } from "../../presets/index.ts";
 import { runLaunch } from "../../presets/runtime/fixtures.ts";
 import { desiredMachine, nodeLabelsFor } from "./machines.ts";
-import { headlessServiceName, leaderStatefulSetName, machineName, workerStatefulSetName } from "./naming.ts";
+import { headlessServiceName, leaderStatefulSetName, workerStatefulSetName } from "./naming.ts";
+import { nodeObjectName as machineName } from "../nodeprovision/index.ts";
 import { PlacementError, placeOnInstanceType, placeWithPlanner, type Placement } from "./placement.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { modelNeed } from "./requirement.ts";
@@ -110,14 +111,14 @@ describe("placement on a named instance type", () => {
 });
 
 describe("Machines", () => {
-  it("are named deterministically within a DNS label, per workspace, SKU and index", () => {
+  it("are named deterministically as an AKS agent pool (ws + 9 hex), per workspace, SKU and index", () => {
     const ws = example("kaito_workspace_phi_3.yaml");
     const a = machineName(ws, "Standard_NC6s_v3", 0);
     expect(machineName(ws, "Standard_NC6s_v3", 0)).toBe(a);
     expect(machineName(ws, "Standard_NC6s_v3", 1)).not.toBe(a);
     expect(machineName(ws, "Standard_NC12s_v3", 0)).not.toBe(a);
     const long = { ...ws, metadata: { ...ws.metadata, name: "x".repeat(80) } };
-    expect(machineName(long, "Standard_NC6s_v3", 7)).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    expect(machineName(long, "Standard_NC6s_v3", 7)).toMatch(/^[a-z][a-z0-9]{0,10}$/);
   });
 
   it("leave a short workspace's multi-node objects their plain names and fit a 63-character one's", () => {
@@ -155,7 +156,7 @@ describe("Machines", () => {
       operator: "In",
       values: ["Standard_NC6s_v3"],
     });
-    expect(m.spec?.resources?.requests).toEqual({ "nvidia.com/gpu": "1" });
+    expect(m.spec?.resources?.requests).toEqual({ "nvidia.com/gpu": "1", storage: "1024Gi" });
     expect(m.spec?.taints).toEqual([{ key: "sku", value: "gpu", effect: "NoSchedule" }]);
     expect(
       nodeLabelsFor({
@@ -203,14 +204,14 @@ describe("workloads", () => {
       effect: "NoSchedule",
       operator: "Equal",
     });
-    const terms =
-      pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!
-        .matchExpressions!;
-    expect(terms).toContainEqual({
-      key: "kubernetes.io/hostname",
-      operator: "In",
-      values: ["node-a", "node-b"],
-    });
+    const nodeTerms =
+      pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
+    // One term per planned node (a field selector takes one value), each with the labels.
+    expect(nodeTerms.map((t) => t.matchFields)).toEqual([
+      [{ key: "metadata.name", operator: "In", values: ["node-a"] }],
+      [{ key: "metadata.name", operator: "In", values: ["node-b"] }],
+    ]);
+    const terms = nodeTerms[1]!.matchExpressions!;
     expect(terms).toContainEqual({ key: "apps", operator: "In", values: ["phi-3-adapter"] });
     expect(d.spec!.template.metadata!.annotations).toMatchObject({
       "kaito.sh/planned-nodes": "node-a,node-b",

@@ -1,6 +1,5 @@
 import type { V1Deployment, V1Job, V1Node, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
-import type { Machine, Workspace } from "../../crds/index.ts";
-import { workspaceLabel, workspaceNamespaceLabel } from "../../crds/index.ts";
+import type { Workspace } from "../../crds/index.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import { resources as api, type Resource } from "../../kube/resources.ts";
@@ -8,19 +7,12 @@ import type { PlannerClient } from "../../planner/grpc/index.ts";
 import type { OfferingSource } from "../../provisioner/index.ts";
 import { ControllerBuilder } from "../../kube/runtime/builder.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
+import { createNodeProvisioner, type NodeProvisionerConfig } from "../nodeprovision/index.ts";
 import { WorkspaceReconciler } from "./controller.ts";
 import { registerWorkspaceMetrics } from "./metrics.ts";
 
 export { workspaceFinalizer } from "./controller.ts";
 export { defaultSchedulerName } from "./workload.ts";
-
-/** The Machine's workspace, from its labels: Machines are cluster-scoped, so no ownerReference. */
-function workspaceOfMachine(m: KubeObject): string[] {
-  const labels = m.metadata?.labels ?? {};
-  const name = labels[workspaceLabel];
-  const namespace = labels[workspaceNamespaceLabel];
-  return name && namespace ? [`${namespace}/${name}`] : [];
-}
 
 export function registerWorkspaceController(
   manager: Manager,
@@ -31,10 +23,15 @@ export function registerWorkspaceController(
     schedulerName: string;
     /** What the cloud can launch now; only where this process has the cloud. */
     offering?: OfferingSource;
+    /** How nodes are made (default: builtin Machines). */
+    nodeProvisioner?: NodeProvisionerConfig;
   },
 ): void {
   const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
-  const machines = manager.informer<Machine & KubeObject>(api.machines);
+  const provisioner = createNodeProvisioner(deps.nodeProvisioner ?? { mode: "builtin" }, {
+    manager,
+    recorder: deps.recorder,
+  });
   const reconciler = new WorkspaceReconciler({
     client: manager.client,
     planner: deps.planner,
@@ -42,7 +39,7 @@ export function registerWorkspaceController(
     clock: manager.clock,
     schedulerName: deps.schedulerName,
     offering: deps.offering,
-    machines,
+    provisioner,
     nodes: manager.informer<V1Node & KubeObject>(api.nodes),
     pods: manager.informer<V1Pod & KubeObject>(api.pods),
     workloads: {
@@ -60,7 +57,9 @@ export function registerWorkspaceController(
       .owns(owned(api.deployments))
       .owns(owned(api.statefulSets))
       .owns(owned(api.jobs))
-      .watches(machines, workspaceOfMachine)
+      // Machines and NodeClaims map to their workspace by label (they are cluster-scoped, so no
+      // ownerReference); byo's Nodes wake the workspaces waiting for nodes.
+      .watches(provisioner.watched, (o) => provisioner.workspacesOf(o))
       .withConcurrency(deps.concurrency ?? 4)
       .complete(reconciler, { metrics: manager.metrics, clock: manager.clock, log: manager.log }),
   );

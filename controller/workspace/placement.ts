@@ -39,7 +39,8 @@ export class PlacementError extends Error {
     | "InstanceTypeTooSmall"
     | "InstanceTypeNotOffered"
     | "QuotaExceeded"
-    | "NoCapacity";
+    | "NoCapacity"
+    | "NotEnoughNodes";
   constructor(reason: PlacementError["reason"], message: string) {
     super(message);
     this.reason = reason;
@@ -161,6 +162,50 @@ export function quotaExceededError(
 }
 
 /**
+ * byo: the replicas that do not fit on the Ready GPU nodes matching the labelSelector, and the GPUs
+ * they lack, in one sentence (the workspace is planned again when a node changes).
+ */
+export function notEnoughNodesError(
+  ws: Workspace,
+  missingReplicas: number,
+  gpusPerReplica: number,
+  candidates: readonly ExistingGpuNode[],
+  multiNode = false,
+): PlacementError {
+  const selector = Object.entries(nodeLabelsFor(ws))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const free = candidates.reduce((sum, n) => sum + n.freeGpus, 0);
+  const size = ws.resource.instanceType ? ` ${ws.resource.instanceType}` : "";
+  const what = multiNode
+    ? `one replica of this model spans several${size} nodes, which bring-your-own nodes cannot run`
+    : `${missingReplicas} replica(s) of ${gpusPerReplica} GPU(s) do not fit: ${missingReplicas * gpusPerReplica} GPU(s) missing`;
+  return new PlacementError(
+    "NotEnoughNodes",
+    `${what} on the Ready${size} GPU nodes labelled ${selector || "(any)"} (${candidates.length} node(s), ${free} free GPU(s)); add or label GPU nodes and the workspace is planned again.`,
+  );
+}
+
+/** byo: the SKU of an existing node, from the catalogue or else its GPU feature discovery labels. */
+function existingNodeSku(node: ExistingGpuNode): SkuSpecInput | undefined {
+  const known = findSku(node.sku);
+  if (known) return { ...known, name: node.sku };
+  const gpus = Number(node.labels["nvidia.com/gpu.count"] ?? 0);
+  const memoryMiB = Number(node.labels["nvidia.com/gpu.memory"] ?? 0);
+  if (!(gpus > 0 && memoryMiB > 0)) return undefined;
+  return {
+    name: node.sku,
+    gpus,
+    gpuMemoryGiB: memoryMiB / 1024,
+    vcpus: 1, // any: the family has no quota, so no node of it is ever added
+    family: `byo-${node.sku}`,
+    pricePerHour: 0,
+  };
+}
+
+type SkuSpecInput = Pick<Sku, "name" | "gpus" | "gpuMemoryGiB" | "vcpus" | "family" | "pricePerHour">;
+
+/**
  * The planning problem's quota for the catalogue's families, from the limits keyed by the cloud's
  * spelling of each size's family (which may differ from the catalogue's).
  */
@@ -190,7 +235,9 @@ export async function placeWithPlanner(
   excluded: readonly string[],
   signal?: AbortSignal,
   limits?: LaunchLimits,
+  existingOnly = false,
 ): Promise<Placement> {
+  if (existingOnly) return placeOnExisting(ws, req, planner, existing, signal);
   const catalog = (await planner.catalog()).filter((s) => !s.retired);
   const offered = limits ? catalog.filter((s) => limits.offered.has(s.name.toLowerCase())) : catalog;
   if (offered.length === 0 && limits) {
@@ -251,6 +298,53 @@ export async function placeWithPlanner(
     "NoCapacity",
     "the planner could not find a placement with one GPU size for every replica.",
   );
+}
+
+/**
+ * byo: the planner's problem with no new nodes allowed. The catalogue is the existing nodes'
+ * sizes and every family's quota is zero, so it places replicas on the nodes' free GPUs only.
+ */
+async function placeOnExisting(
+  ws: Workspace,
+  req: Requirement,
+  planner: PlannerClient,
+  existing: ExistingGpuNode[],
+  signal?: AbortSignal,
+): Promise<Placement> {
+  const usable = existing.filter((n) => existingNodeSku(n));
+  const catalog = [...new Map(usable.map((n) => [n.sku, existingNodeSku(n)!])).values()];
+  const replicas = ws.resource.count ?? 1;
+  const smallest = (gpuMemoryGiB: number) => {
+    let k = 1;
+    while (k * gpuMemoryGiB < req.totalGpuMemoryGiB) k *= 2;
+    return k;
+  };
+  const gpusWanted = catalog.length
+    ? Math.min(...catalog.map((s) => smallest(s.gpuMemoryGiB)))
+    : smallest(24);
+  if (catalog.length === 0) throw notEnoughNodesError(ws, replicas, gpusWanted, existing);
+  const quota = Object.fromEntries(catalog.map((s) => [s.family, 0]));
+  const plan = await planner.plan(
+    { catalog, quota, nodes: usable, demands: [demandOn(ws, req, undefined, 1)] },
+    { signal },
+  );
+  if (plan.unplaced.length > 0 || plan.newNodes.length > 0)
+    throw notEnoughNodesError(ws, plan.unplaced.length || replicas, gpusWanted, usable);
+  const gpusPerPod = Math.max(...plan.placements.map((p) => p.gpus));
+  const nodes = [...new Set(plan.placements.map((p) => p.node))];
+  const sizes = new Set(nodes.map((n) => usable.find((e) => e.name === n)!.sku));
+  // A workload's pods all request the same GPUs: a plan that mixes shapes is not one we can run.
+  if (sizes.size > 1 && plan.placements.some((p) => p.gpus !== gpusPerPod))
+    throw notEnoughNodesError(ws, replicas, gpusPerPod, usable);
+  return {
+    instanceType: usable.find((e) => e.name === nodes[0])!.sku,
+    replicas: plan.placements.length,
+    gpusPerPod,
+    nodesPerReplica: 1,
+    newNodes: 0,
+    existingNodes: nodes.sort(),
+    costPerHour: 0,
+  };
 }
 
 export { findSku };

@@ -1,12 +1,14 @@
-import type { Machine, Workspace, WorkspacePlacement } from "../../crds/index.ts";
+import type { Workspace, WorkspacePlacement } from "../../crds/index.ts";
 import { findSku } from "../../planner/catalog/index.ts";
 import { shapeOn } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
 import type { OfferingSource } from "../../provisioner/index.ts";
-import { machineInstanceType, nodeLabelsFor } from "./machines.ts";
+import type { NodeLaunch } from "../nodeprovision/index.ts";
+import { nodeLabelsFor } from "./machines.ts";
 import { isOffered, launchLimits, quotaShortfall, type LaunchLimits } from "./offering.ts";
 import {
   notOfferedError,
+  notEnoughNodesError,
   PlacementError,
   quotaExceededError,
   placeOnInstanceType,
@@ -15,7 +17,6 @@ import {
   type Placement,
 } from "./placement.ts";
 import { requirementOn, type ModelNeed } from "./requirement.ts";
-import { machinesOf } from "./resources.ts";
 
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -23,22 +24,39 @@ const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
  * The user named the instance type: `count` nodes of it, of which ready preferredNodes of that
  * type with the workspace's labels stand in for new ones (KAITO's bring-your-own nodes).
  */
-function onInstanceType(ws: Workspace, need: ModelNeed, existing: ExistingGpuNode[]): Placement {
+function onInstanceType(
+  ws: Workspace,
+  need: ModelNeed,
+  existing: ExistingGpuNode[],
+  existingOnly: boolean,
+): Placement {
   const name = ws.resource.instanceType!;
   const sku = findSku(name);
   const placement = placeOnInstanceType(ws, requirementOn(need, sku?.gpuMemoryGiB ?? 0), sku, name);
-  if (placement.nodesPerReplica > 1) return placement;
+  if (placement.nodesPerReplica > 1) {
+    if (existingOnly) throw notEnoughNodesError(ws, placement.replicas, placement.gpusPerPod, existing, true);
+    return placement;
+  }
   const preferred = new Set(ws.resource.preferredNodes ?? []);
+  // byo: any Ready node of the size that carries the labels will do, preferred ones first.
   const reuse = existing
     .filter(
       (n) =>
-        preferred.has(n.name) &&
+        (existingOnly || preferred.has(n.name)) &&
         sameName(n.sku, placement.instanceType) &&
         n.freeGpus >= placement.gpusPerPod,
     )
+    .sort((a, b) => Number(preferred.has(b.name)) - Number(preferred.has(a.name)))
     .slice(0, placement.newNodes)
     .map((n) => n.name);
   const newNodes = placement.newNodes - reuse.length;
+  if (existingOnly && newNodes > 0)
+    throw notEnoughNodesError(
+      ws,
+      newNodes,
+      placement.gpusPerPod,
+      existing.filter((n) => sameName(n.sku, placement.instanceType)),
+    );
   return { ...placement, newNodes, existingNodes: reuse, costPerHour: newNodes * (sku?.pricePerHour ?? 0) };
 }
 
@@ -54,9 +72,18 @@ function fromStatus(p: WorkspacePlacement, cost: string | undefined): Placement 
   };
 }
 
-/** A stored plan holds while its SKU has not failed and still gives each pod the same GPUs. */
-function stillValid(ws: Workspace, need: ModelNeed, p: Placement): boolean {
+/**
+ * A stored plan holds while its SKU has not failed, the existing nodes it uses are still usable,
+ * and it still gives each pod the same GPUs.
+ */
+function stillValid(
+  ws: Workspace,
+  need: ModelNeed,
+  p: Placement,
+  existing: readonly ExistingGpuNode[],
+): boolean {
   if ((ws.status?.failedInstanceTypes ?? []).some((f) => sameName(f, p.instanceType))) return false;
+  if (!p.existingNodes.every((n) => existing.some((e) => e.name === n))) return false;
   if (p.replicas !== (ws.resource.count ?? 1) && p.nodesPerReplica === 1) return false;
   const sku = findSku(p.instanceType);
   if (!sku || need.kind !== "preset") return !!sku;
@@ -79,8 +106,10 @@ export interface PlacementInputs {
   planner: PlannerClient;
   /** GPU nodes whose free GPUs a plan may use. */
   existing: ExistingGpuNode[];
-  /** Every Machine (the informer's cache): the quota launches since the cloud's reading hold. */
-  machines: readonly Machine[];
+  /** Every launch of every workspace (Machines or NodeClaims): what they hold of the quota. */
+  launches: readonly NodeLaunch[];
+  /** byo: no new nodes; replicas go on existing nodes or are reported as not fitting. */
+  existingOnly?: boolean;
   /** What the cloud can launch now; absent when the cloud is not known here (remote provisioner). */
   offering?: OfferingSource;
   signal: AbortSignal;
@@ -88,7 +117,7 @@ export interface PlacementInputs {
 
 async function limitsFor(ws: Workspace, inputs: PlacementInputs): Promise<LaunchLimits | undefined> {
   const reading = await inputs.offering?.current(inputs.signal);
-  return reading && launchLimits(reading, ws, inputs.machines);
+  return reading && launchLimits(reading, ws, inputs.launches);
 }
 
 /**
@@ -102,11 +131,12 @@ export async function decidePlacement(
   inputs: PlacementInputs,
 ): Promise<{ placement: Placement; replanned: boolean }> {
   if (ws.resource.instanceType) {
-    const placement = onInstanceType(ws, need, inputs.existing);
+    const placement = onInstanceType(ws, need, inputs.existing, inputs.existingOnly ?? false);
     // Only a launch still to come is checked: Machines that have one are the cloud's to judge,
     // and a size withdrawn after its nodes came up must not fail a running workspace.
-    const launching = machinesOf(ws, inputs.machines).some(
-      (m) => !m.metadata?.deletionTimestamp && sameName(machineInstanceType(m) ?? "", placement.instanceType),
+    const key = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+    const launching = inputs.launches.some(
+      (m) => m.workspace === key && !m.deleting && sameName(m.instanceType, placement.instanceType),
     );
     if (placement.newNodes > 0 && !launching) {
       const limits = await limitsFor(ws, inputs);
@@ -121,7 +151,7 @@ export async function decidePlacement(
   const stored = ws.status?.placement;
   if (stored?.instanceType) {
     const placement = fromStatus(stored, ws.status?.costPerHour);
-    if (stillValid(ws, need, placement)) return { placement, replanned: false };
+    if (stillValid(ws, need, placement, inputs.existing)) return { placement, replanned: false };
   }
   if (need.kind !== "preset") {
     throw new PlacementError(
@@ -137,6 +167,7 @@ export async function decidePlacement(
     ws.status?.failedInstanceTypes ?? [],
     inputs.signal,
     await limitsFor(ws, inputs),
+    inputs.existingOnly ?? false,
   );
   return { placement, replanned: true };
 }

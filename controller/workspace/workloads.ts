@@ -71,22 +71,26 @@ const tolerations: V1Toleration[] = [
   { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
 ];
 
-/** Pods go only to nodes with the workspace's labels and, once known, to the nodes planned for it. */
+/**
+ * Pods go only to nodes with the workspace's labels and, once known, to the nodes planned for it,
+ * by node name (a field, not the `kubernetes.io/hostname` label: Karpenter and clouds may name a
+ * node otherwise than its hostname label says). A field selector takes one name per term, and
+ * terms are ORed: one term per planned node, each with the labels.
+ */
 function nodeAffinity(ws: Workspace, nodes: readonly string[]): V1PodSpec["affinity"] {
   const expressions = Object.entries(nodeLabelsFor(ws)).map(([key, value]) => ({
     key,
     operator: "In",
     values: [value],
   }));
-  if (nodes.length > 0)
-    expressions.push({ key: "kubernetes.io/hostname", operator: "In", values: [...nodes].sort() });
-  return {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [{ matchExpressions: expressions }],
-      },
-    },
-  };
+  const terms =
+    nodes.length > 0
+      ? [...nodes].sort().map((n) => ({
+          matchExpressions: expressions,
+          matchFields: [{ key: "metadata.name", operator: "In", values: [n] }],
+        }))
+      : [{ matchExpressions: expressions }];
+  return { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } };
 }
 
 /**
