@@ -3,10 +3,13 @@ import { Registry } from "prom-client";
 import type { Clock } from "../lib/clock.ts";
 import { systemClock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { gpuPodScope, nodeScope } from "../kube/caches.ts";
+import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { KubeEventRecorder } from "../kube/events.ts";
 import { InProcessPlannerClient, type PlannerClient } from "../planner/grpc/index.ts";
 import { startPlannerServer } from "../planner/grpc/server.ts";
+import { resources } from "../kube/resources.ts";
+import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
@@ -41,10 +44,13 @@ export interface OperatorOptions {
   registry?: Registry;
   /** The planner the controller asks: in-process by default, or a remote one over gRPC. */
   planner?: PlannerClient;
-  leaderElection?: { namespace: string; name?: string; identity?: string };
+  leaderElection?: { namespace: string; name?: string; identity?: string } & Partial<LeaderTiming>;
   workspaceConcurrency?: number;
-  /** Where Machines become nodes; required with the provisioner component. */
-  cloud?: CloudProvider;
+  /**
+   * Where Machines become nodes; required with the provisioner component. A function gets the
+   * manager, so a backend that writes to the cluster (the local cloud) uses its fenced client.
+   */
+  cloud?: CloudProvider | ((manager: Manager) => CloudProvider);
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
 }
@@ -68,23 +74,29 @@ export function buildOperator(o: OperatorOptions): Manager {
     metricsAddress: o.addresses.metrics,
     healthAddress: o.addresses.health,
     leaderElection: o.leaderElection && {
-      namespace: o.leaderElection.namespace,
+      ...o.leaderElection,
       name: o.leaderElection.name ?? "kaito-ts-manager",
       identity: o.leaderElection.identity ?? `${hostname()}-${process.pid}`,
     },
   });
+  const cloud = typeof o.cloud === "function" ? o.cloud(manager) : o.cloud;
   const planner = instrumentPlanner(o.planner ?? new InProcessPlannerClient(), manager.registry, clock);
-  const recorder = new KubeEventRecorder({ client: o.client, component: "kaito-ts", clock, log: o.log });
+  const recorder = new KubeEventRecorder({
+    client: manager.client,
+    component: "kaito-ts",
+    clock,
+    log: o.log,
+  });
 
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
-  if (o.components.has("provisioner") && !o.cloud)
+  if (o.components.has("provisioner") && !cloud)
     throw new Error("the provisioner component needs a cloud backend");
   // Plans use what the cloud offers only where the provisioner runs with that cloud: a workspace
   // component beside a remote provisioner cannot know which cloud launches its Machines.
   const offering =
-    o.cloud && o.components.has("workspace") && o.components.has("provisioner")
-      ? new OfferingCache({ cloud: o.cloud, clock, log: o.log.with({ component: "offering" }) })
+    cloud && o.components.has("workspace") && o.components.has("provisioner")
+      ? new OfferingCache({ cloud, clock, log: o.log.with({ component: "offering" }) })
       : undefined;
   if (offering) {
     manager.add({ name: "cloud-offering", needsLeaderElection: true, start: (s) => offering.start(s) });
@@ -98,9 +110,9 @@ export function buildOperator(o: OperatorOptions): Manager {
       offering,
     });
   }
-  if (o.cloud && o.components.has("provisioner")) {
+  if (cloud && o.components.has("provisioner")) {
     registerProvisioner(manager, {
-      cloud: o.cloud,
+      cloud,
       recorder,
       clock,
       log: o.log,
@@ -110,9 +122,16 @@ export function buildOperator(o: OperatorOptions): Manager {
   return manager;
 }
 
-/** Every replica serves the extender: kube-scheduler reaches the one next to it. */
+/**
+ * Every replica serves the extender: kube-scheduler reaches the one next to it. It reads the
+ * manager's shared pod and node caches, which therefore run on every replica.
+ */
 function extenderRunnable(manager: Manager, address: string): Runnable {
   let extender: GpuExtender | undefined;
+  const shared = {
+    pods: manager.informer<KubeObject>(resources.pods, { ...gpuPodScope, everyReplica: true }),
+    nodes: manager.informer<KubeObject>(resources.nodes, { ...nodeScope, everyReplica: true }),
+  };
   // The health port is what a pod's probes read: it must not say ready while the extender, which
   // answers from its own node and pod watches, would still wave GPU pods through unjudged.
   manager.addReadyCheck("scheduler-extender", () =>
@@ -126,6 +145,7 @@ function extenderRunnable(manager: Manager, address: string): Runnable {
       extender = await startGpuExtender({
         client: manager.client,
         registry: manager.registry,
+        shared,
         host,
         port,
         clock: manager.clock,

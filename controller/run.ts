@@ -11,6 +11,7 @@ import {
 } from "../provisioner/cloud/azure/index.ts";
 import type { CloudProvider } from "../provisioner/cloud/types.ts";
 import { buildOperator, type OperatorAddresses, type OperatorComponent } from "./operator.ts";
+import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
 
 export interface RunOptions {
@@ -20,7 +21,7 @@ export interface RunOptions {
   addresses: OperatorAddresses;
   log: Logger;
   clock?: Clock;
-  leaderElection?: { namespace: string };
+  leaderElection?: { namespace: string } & Partial<LeaderTiming>;
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
   /** Boot delay of local-cloud nodes. */
@@ -38,21 +39,24 @@ export interface RunOptions {
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */
 export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<void> {
   const clock = o.clock ?? systemClock;
-  let cloud: CloudProvider;
+  let cloud: CloudProvider | ((manager: Manager) => CloudProvider);
   if (o.cloud === "azure") {
     if (!o.azure) throw new UserError("--cloud azure needs its subscription, resource group and location.");
     const azure = await createAzureCloud(o.azure, { clock, log: o.log });
     o.onAzureCloud?.(azure);
     cloud = azure;
   } else {
-    const local = new LocalCloudProvider({
-      client: o.client,
-      clock,
-      log: o.log,
-      bootDelayMs: o.localBootDelayMs,
-    });
-    o.onLocalCloud?.(local);
-    cloud = local;
+    // Its kwok nodes are writes: they go through the manager's fenced client.
+    cloud = (manager) => {
+      const local = new LocalCloudProvider({
+        client: manager.client,
+        clock,
+        log: o.log,
+        bootDelayMs: o.localBootDelayMs,
+      });
+      o.onLocalCloud?.(local);
+      return local;
+    };
   }
   const manager = buildOperator({ ...o, clock, cloud });
   o.onManager?.(manager);

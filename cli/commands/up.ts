@@ -6,7 +6,7 @@ import { startLocalCluster } from "../../localcluster/cluster.ts";
 import { freePort } from "../../localcluster/ports.ts";
 import { UserError } from "../../lib/errors.ts";
 import { untilAborted } from "../../lib/abort.ts";
-import { jsonLogger } from "../../lib/log.ts";
+import { logFormats, streamLogger, type LogFormat } from "../../lib/log.ts";
 import { KubeClient } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { componentNames } from "../../controller/operator.ts";
@@ -31,6 +31,8 @@ Options:
   --planner-bind-address ADDR       planner gRPC service (default: 127.0.0.1:9090)
   --extender-bind-address ADDR      scheduler extender (default: 127.0.0.1:8888)
   --boot-delay SECONDS              how long a local GPU node takes to boot (default: 3)
+  --log-format text|json            the operator's log: text lines on a terminal, JSON lines
+                                    otherwise (default)
   -h, --help                        show this help
 `;
 
@@ -58,6 +60,7 @@ export const upCommand: Command = {
         "planner-bind-address": { type: "string", default: "127.0.0.1:9090" },
         "extender-bind-address": { type: "string", default: "127.0.0.1:8888" },
         "boot-delay": { type: "string", default: "3" },
+        "log-format": { type: "string" },
       },
       "up",
     );
@@ -75,6 +78,9 @@ export const upCommand: Command = {
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
+    const format = values["log-format"] as LogFormat | undefined;
+    if (format !== undefined && !logFormats.includes(format))
+      throw new UserError(`--log-format must be text or json, got "${format}".`);
     for (const flag of ["metrics-bind-address", "health-probe-bind-address", "planner-bind-address"] as const)
       address(values[flag]!, `--${flag}`);
     // kube-scheduler needs the extender's URL before it starts: settle a free port now.
@@ -103,7 +109,7 @@ export const upCommand: Command = {
         client,
         cloud: "local",
         components: new Set(componentNames),
-        log: jsonLogger({ write: (line) => io.stderr.write(line) }),
+        log: streamLogger(io.stderr, { env: io.env, ...(format ? { format } : {}) }),
         addresses: {
           metrics: values["metrics-bind-address"]!,
           health: values["health-probe-bind-address"]!,
