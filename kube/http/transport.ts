@@ -11,7 +11,12 @@ import type { SendRequest } from "./pipeline.ts";
  */
 export function nodeTransport(kc: KubeConfig, agent: http.Agent): SendRequest {
   return async (request) => {
-    const opts: https.RequestOptions = { method: request.method, agent, headers: { ...request.headers } };
+    const headers: Record<string, string> = { ...request.headers };
+    // Node frames a DELETE's body only when told its length: without it the body went out
+    // unframed, the API server read a DELETE without options (no preconditions, no propagation
+    // policy) and the bytes after it as a broken next request.
+    if (request.body !== undefined) headers["content-length"] = String(Buffer.byteLength(request.body));
+    const opts: https.RequestOptions = { method: request.method, agent, headers };
     await kc.applyToHTTPSOptions(opts);
     const signal = request.signal;
     signal?.throwIfAborted();
