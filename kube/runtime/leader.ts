@@ -208,7 +208,7 @@ export class LeaderElector {
     try {
       lease = await this.o.client.get<Lease>(resources.leases, this.o.name, this.o.namespace, call);
     } catch (e) {
-      if (!isNotFound(e)) return this.failed("reading", e);
+      if (!isNotFound(e)) return this.failed("reading", e, call);
       try {
         await this.o.client.create<Lease>(
           resources.leases,
@@ -222,7 +222,7 @@ export class LeaderElector {
         );
         return "ours";
       } catch (err) {
-        return isAlreadyExists(err) ? "failed" : this.failed("creating", err);
+        return isAlreadyExists(err) ? "failed" : this.failed("creating", err, call);
       }
     }
     if (lease.metadata?.resourceVersion !== this.observed.resourceVersion) {
@@ -238,7 +238,7 @@ export class LeaderElector {
       await this.o.client.update<Lease>(resources.leases, { ...lease, spec: desired(lease.spec) }, call);
       return "ours";
     } catch (e) {
-      return isConflict(e) ? "failed" : this.failed("updating", e);
+      return isConflict(e) ? "failed" : this.failed("updating", e, call);
     }
   }
 
@@ -266,8 +266,10 @@ export class LeaderElector {
     }
   }
 
-  private failed(action: string, e: unknown): "failed" {
-    this.o.log.warn(`leader election: ${action} the lease failed`, { error: errorMessage(e) });
+  private failed(action: string, e: unknown, call: CallOptions): "failed" {
+    // An attempt cut short by the end of leadership or a shutdown is no news of its own.
+    if (!call.signal?.aborted)
+      this.o.log.warn(`leader election: ${action} the lease failed`, { error: errorMessage(e) });
     return "failed";
   }
 }
