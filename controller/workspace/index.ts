@@ -29,7 +29,7 @@ function workspaceOfMachine(m: KubeObject): string[] {
  * memory. An object of ours that loses the label leaves the cache and the next reconcile applies
  * it again, label included.
  */
-const ownedScope = { labelSelector: workspaceLabel };
+export const ownedScope = { labelSelector: workspaceLabel };
 
 export function registerWorkspaceController(
   manager: Manager,
