@@ -37,7 +37,7 @@ describe("the shared pod cache's transform", () => {
 });
 
 describe("the shared node cache's transform", () => {
-  it("keeps metadata, spec, capacity, allocatable and conditions, and drops the kubelet's bulk", () => {
+  it("keeps metadata, spec, capacity, allocatable and Ready, and drops the kubelet's bulk", () => {
     const node = {
       metadata: {
         name: "n",
@@ -53,7 +53,15 @@ describe("the shared node cache's transform", () => {
       status: {
         capacity: { "nvidia.com/gpu": "4" },
         allocatable: { "nvidia.com/gpu": "4" },
-        conditions: [{ type: "Ready", status: "True" }],
+        conditions: [
+          { type: "MemoryPressure", status: "False" },
+          {
+            type: "Ready",
+            status: "True",
+            reason: "KubeletReady",
+            lastHeartbeatTime: "2026-01-01T00:00:00Z",
+          },
+        ],
         images: [{ names: ["big"], sizeBytes: 1 }],
         nodeInfo: { kubeletVersion: "v1.37.2" },
         addresses: [{ type: "InternalIP", address: "10.0.0.1" }],
@@ -70,7 +78,7 @@ describe("the shared node cache's transform", () => {
       status: {
         capacity: { "nvidia.com/gpu": "4" },
         allocatable: { "nvidia.com/gpu": "4" },
-        conditions: [{ type: "Ready", status: "True" }],
+        conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
       },
     });
   });

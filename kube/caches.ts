@@ -49,22 +49,32 @@ export const unfinishedPods = "status.phase!=Succeeded,status.phase!=Failed";
 /** The shared pod cache's scope: unfinished pods that ask for GPUs. */
 export const gpuPodScope = { fieldSelector: unfinishedPods, transform: gpuPods } as const;
 
-const nodeStatusKept = ["capacity", "allocatable", "conditions", "phase"] as const;
+/** The Ready condition without its heartbeat: the only condition any component reads. */
+function readyCondition(conditions: unknown): Fields[] {
+  if (!Array.isArray(conditions)) return [];
+  return conditions
+    .map(asFields)
+    .filter((c): c is Fields => c?.type === "Ready")
+    .map(({ lastHeartbeatTime: _heartbeat, ...c }) => c);
+}
 
 /**
- * Every node, but only what the components read: metadata without managedFields, the spec
- * whole (the provisioner writes nodes back from this cache: an update without managedFields keeps
- * the server's, and the server ignores status on it), and the status' capacity, allocatable and
- * conditions. Kubelets' image lists, addresses and node info, the bulk of a real node, are
- * dropped. All nodes stay: a Machine's node must be found by providerID before its GPUs show.
+ * Every node, but only what the components read: metadata without managedFields and the spec,
+ * both whole (the provisioner writes nodes back from this cache with an update, which replaces
+ * metadata and spec, keeps the server's managedFields when none are sent, and ignores status),
+ * and of the status only capacity, allocatable and the Ready condition. Kubelets' image lists,
+ * addresses, node info and other conditions, the bulk of a real node, are dropped. All nodes
+ * stay: a Machine's node must be found by providerID before its GPUs show.
  */
 export const trimmedNodes: ObjectTransform = {
   name: "trimmed-nodes",
   apply(node) {
     const status = asFields((node as Fields).status);
-    const kept: Fields = {};
-    for (const k of nodeStatusKept) if (status?.[k] !== undefined) kept[k] = status[k];
-    return { ...withoutManagedFields(node), ...(status ? { status: kept } : {}) } as KubeObject;
+    if (!status) return withoutManagedFields(node);
+    const kept: Fields = { conditions: readyCondition(status.conditions) };
+    if (status.capacity !== undefined) kept.capacity = status.capacity;
+    if (status.allocatable !== undefined) kept.allocatable = status.allocatable;
+    return { ...withoutManagedFields(node), status: kept } as KubeObject;
   },
 };
 

@@ -73,8 +73,13 @@ for (let i = 0; i < 3; i++) {
 const m = process.memoryUsage();
 const status = await import("node:fs").then((fs) => fs.readFileSync("/proc/self/status", "utf8"));
 const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+// RSS again after ten quiet seconds: what V8 and the allocator keep once they have had time to
+// hand back what the first lists used.
+await sleep(10_000);
+gc();
+const idleRss = process.memoryUsage().rss;
 process.stdout.write(
-  `${JSON.stringify({ heapUsed: m.heapUsed, rss: m.rss, external: m.external, peakRss, syncSeconds })}\n`,
+  `${JSON.stringify({ heapUsed: m.heapUsed, rss: m.rss, idleRss, external: m.external, peakRss, syncSeconds })}\n`,
 );
 stop.abort();
 await running.catch(() => undefined);
