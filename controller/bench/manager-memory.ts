@@ -37,6 +37,7 @@ const namespaces = Array.from({ length: 50 }, (_, i) => `team-${i}`);
 
 interface Memory {
   heapUsed: number;
+  heapTotal: number;
   rss: number;
   idleRss: number;
   external: number;
@@ -328,14 +329,14 @@ try {
       .join(" ")}\n` +
       `cluster: ${nodeCount} nodes, ${podCount} pods, ${deploymentCount} Deployments and ${deploymentCount} Services, none of them kaito's (loaded in ${loadSeconds.toFixed(0)} s)\n` +
       `each figure: a fresh manager with every component, after its caches listed and garbage collection was forced\n\n` +
-      `| checkout | heap empty | heap loaded | heap ratio | RSS empty | RSS loaded | RSS ratio | RSS loaded, 10 s idle | peak RSS loaded | caches listed in |\n` +
-      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`,
+      `| checkout | heap empty | heap loaded | heap ratio | RSS empty | RSS loaded | RSS ratio | RSS loaded, 10 s idle | V8 heap committed, loaded | external, loaded | peak RSS loaded | caches listed in |\n` +
+      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`,
   );
   for (const c of checkouts) {
     const e = empty.get(c.name)!;
     const l = loaded.get(c.name)!;
     process.stdout.write(
-      `| ${c.name} | ${mib(e.heapUsed)} | ${mib(l.heapUsed)} | ${(l.heapUsed / e.heapUsed).toFixed(2)}× | ${mib(e.rss)} | ${mib(l.rss)} | ${(l.rss / e.rss).toFixed(2)}× | ${mib(l.idleRss)} | ${mib(l.peakRss)} | ${l.syncSeconds.toFixed(1)} s |\n`,
+      `| ${c.name} | ${mib(e.heapUsed)} | ${mib(l.heapUsed)} | ${(l.heapUsed / e.heapUsed).toFixed(2)}× | ${mib(e.rss)} | ${mib(l.rss)} | ${(l.rss / e.rss).toFixed(2)}× | ${mib(l.idleRss)} | ${mib(l.heapTotal)} | ${mib(l.external)} | ${mib(l.peakRss)} | ${l.syncSeconds.toFixed(1)} s |\n`,
     );
   }
 } finally {

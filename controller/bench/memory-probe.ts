@@ -79,7 +79,7 @@ await sleep(10_000);
 gc();
 const idleRss = process.memoryUsage().rss;
 process.stdout.write(
-  `${JSON.stringify({ heapUsed: m.heapUsed, rss: m.rss, idleRss, external: m.external, peakRss, syncSeconds })}\n`,
+  `${JSON.stringify({ heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, idleRss, external: m.external, peakRss, syncSeconds })}\n`,
 );
 stop.abort();
 await running.catch(() => undefined);
