@@ -9,10 +9,14 @@ describe("textLogger", () => {
     const log = textLogger({ write: (l) => lines.push(l), now: () => at }).with({
       component: "leader-election",
     });
-    log.info("became leader", { lease: "kaito-system/kaito-ts-manager", renewals: 3 });
+    log.info("became leader", {
+      lease: "kaito-system/kaito-ts-manager",
+      renewals: 3,
+      components: ["a", "b"],
+    });
     log.warn("list/watch failed, retrying", { error: "connect ECONNREFUSED 127.0.0.1:6443", retryInMs: 200 });
     expect(lines).toEqual([
-      "14:03:07 INFO  [leader-election] became leader lease=kaito-system/kaito-ts-manager renewals=3\n",
+      "14:03:07 INFO  [leader-election] became leader lease=kaito-system/kaito-ts-manager renewals=3 components=a,b\n",
       '14:03:07 WARN  [leader-election] list/watch failed, retrying error="connect ECONNREFUSED 127.0.0.1:6443" retryInMs=200\n',
     ]);
   });

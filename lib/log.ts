@@ -52,7 +52,15 @@ const colors: Record<LogLevel, string> = {
 };
 
 function textValue(v: unknown): string {
-  const s = typeof v === "string" ? v : v instanceof Error ? v.message : JSON.stringify(v);
+  const list = Array.isArray(v) && v.every((x) => typeof x !== "object" || x === null);
+  const s =
+    typeof v === "string"
+      ? v
+      : v instanceof Error
+        ? v.message
+        : list
+          ? (v as unknown[]).join(",")
+          : JSON.stringify(v);
   return s !== undefined && /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s ?? String(v));
 }
 
