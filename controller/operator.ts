@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { Registry } from "prom-client";
 import type { Clock } from "../lib/clock.ts";
 import { systemClock } from "../lib/clock.ts";
+import { untilAborted } from "../lib/abort.ts";
 import type { Logger } from "../lib/log.ts";
 import { gpuPodScope, nodeScope } from "../kube/caches.ts";
 import type { KubeClient, KubeObject } from "../kube/client.ts";
@@ -152,7 +153,8 @@ function extenderRunnable(manager: Manager, address: string): Runnable {
         log: manager.log.with({ component: "extender" }),
       });
       manager.log.info("scheduler extender listening", { url: extender.url });
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      // The signal may have aborted while the server started: a listener added now would never fire.
+      await untilAborted(signal);
       await extender.close();
     },
   };
@@ -166,7 +168,8 @@ function plannerRunnable(planner: PlannerClient, address: string, clock: Clock, 
       const { host, port } = splitAddress(address);
       const server = await startPlannerServer({ planner, host, port, clock });
       log.info("planner gRPC service listening", { address: server.address });
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      // The signal may have aborted while the server started: a listener added now would never fire.
+      await untilAborted(signal);
       await server.shutdown(5_000);
     },
   };

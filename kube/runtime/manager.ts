@@ -1,4 +1,5 @@
 import { Registry, collectDefaultMetrics } from "prom-client";
+import { untilAborted } from "../../lib/abort.ts";
 import { systemClock, type Clock } from "../../lib/clock.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../lib/log.ts";
@@ -220,8 +221,10 @@ export class Manager {
         ...informers.map((i) => i.start(leading)),
         ...this.runnables.filter((r) => r.needsLeaderElection).map((r) => this.run(r, leading)),
       ]);
-      // Leadership lasts until the signal aborts, even with nothing to run on the leader.
-      await Promise.race([work, new Promise<void>((r) => leading.addEventListener("abort", () => r()))]);
+      // Leadership lasts until the signal aborts, even with nothing to run on the leader (an
+      // extender-only manager); a runnable that fails ends it at once.
+      const aborted = untilAborted(leading);
+      await Promise.race([work.then(() => aborted), aborted]);
       await this.drained(work, "the leader's runnables");
     } finally {
       this.leading = false;
