@@ -2,11 +2,15 @@ import { hostname } from "node:os";
 import { Registry } from "prom-client";
 import type { Clock } from "../lib/clock.ts";
 import { systemClock } from "../lib/clock.ts";
+import { untilAborted } from "../lib/abort.ts";
 import type { Logger } from "../lib/log.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { gpuPodScope, nodeScope } from "../kube/caches.ts";
+import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { KubeEventRecorder } from "../kube/events.ts";
 import { InProcessPlannerClient, type PlannerClient } from "../planner/grpc/index.ts";
 import { startPlannerServer } from "../planner/grpc/server.ts";
+import { resources } from "../kube/resources.ts";
+import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
@@ -61,10 +65,13 @@ export interface OperatorOptions {
   registry?: Registry;
   /** The planner the controller asks: in-process by default, or a remote one over gRPC. */
   planner?: PlannerClient;
-  leaderElection?: { namespace: string; name?: string; identity?: string };
+  leaderElection?: { namespace: string; name?: string; identity?: string } & Partial<LeaderTiming>;
   workspaceConcurrency?: number;
-  /** Where Machines become nodes; required with the provisioner component in builtin mode. */
-  cloud?: CloudProvider;
+  /**
+   * Where Machines become nodes; required with the provisioner component. A function gets the
+   * manager, so a backend that writes to the cluster (the local cloud) uses its fenced client.
+   */
+  cloud?: CloudProvider | ((manager: Manager) => CloudProvider);
   /**
    * How workspaces get nodes (default builtin). Only builtin writes Machines, so only builtin runs
    * the provisioner component; the other modes leave nodes to Karpenter, gpu-provisioner or the user.
@@ -99,13 +106,19 @@ export function buildOperator(o: OperatorOptions): Manager {
     metricsAddress: o.addresses.metrics,
     healthAddress: o.addresses.health,
     leaderElection: o.leaderElection && {
-      namespace: o.leaderElection.namespace,
+      ...o.leaderElection,
       name: o.leaderElection.name ?? "kaito-ts-manager",
       identity: o.leaderElection.identity ?? `${hostname()}-${process.pid}`,
     },
   });
+  const cloud = typeof o.cloud === "function" ? o.cloud(manager) : o.cloud;
   const planner = instrumentPlanner(o.planner ?? new InProcessPlannerClient(), manager.registry, clock);
-  const recorder = new KubeEventRecorder({ client: o.client, component: "kaito-ts", clock, log: o.log });
+  const recorder = new KubeEventRecorder({
+    client: manager.client,
+    component: "kaito-ts",
+    clock,
+    log: o.log,
+  });
 
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
@@ -113,7 +126,8 @@ export function buildOperator(o: OperatorOptions): Manager {
     if (!o.webhook) throw new Error("the webhook component needs its address and registration");
     const { host, port } = splitAddress(o.webhook.address);
     const webhook = webhookComponent({
-      client: o.client,
+      // The leader's caBundle writes must stop with its lease; every replica may create the Secret.
+      client: manager.client,
       clock,
       log: o.log.with({ component: "webhook" }),
       host,
@@ -130,12 +144,12 @@ export function buildOperator(o: OperatorOptions): Manager {
   }
   const builtin = (o.nodeProvisioner?.mode ?? "builtin") === "builtin";
   const runsProvisioner = builtin && o.components.has("provisioner");
-  if (runsProvisioner && !o.cloud) throw new Error("the provisioner component needs a cloud backend");
+  if (runsProvisioner && !cloud) throw new Error("the provisioner component needs a cloud backend");
   // Plans use what the cloud offers only where the provisioner runs with that cloud: a workspace
   // component beside a remote provisioner cannot know which cloud launches its Machines.
   const offering =
-    o.cloud && o.components.has("workspace") && runsProvisioner
-      ? new OfferingCache({ cloud: o.cloud, clock, log: o.log.with({ component: "offering" }) })
+    cloud && o.components.has("workspace") && runsProvisioner
+      ? new OfferingCache({ cloud, clock, log: o.log.with({ component: "offering" }) })
       : undefined;
   if (offering) {
     manager.add({ name: "cloud-offering", needsLeaderElection: true, start: (s) => offering.start(s) });
@@ -154,9 +168,9 @@ export function buildOperator(o: OperatorOptions): Manager {
   // and, for NodeClaims, their provisioning latency and failures.
   const mode = o.nodeProvisioner?.mode ?? "builtin";
   if (mode !== "builtin" && o.components.has("provisioner")) registerNodeMetrics(manager, mode);
-  if (o.cloud && runsProvisioner) {
+  if (cloud && runsProvisioner) {
     registerProvisioner(manager, {
-      cloud: o.cloud,
+      cloud,
       recorder,
       clock,
       log: o.log,
@@ -167,9 +181,16 @@ export function buildOperator(o: OperatorOptions): Manager {
   return manager;
 }
 
-/** Every replica serves the extender: kube-scheduler reaches the one next to it. */
+/**
+ * Every replica serves the extender: kube-scheduler reaches the one next to it. It reads the
+ * manager's shared pod and node caches, which therefore run on every replica.
+ */
 function extenderRunnable(manager: Manager, address: string): Runnable {
   let extender: GpuExtender | undefined;
+  const shared = {
+    pods: manager.informer<KubeObject>(resources.pods, { ...gpuPodScope, everyReplica: true }),
+    nodes: manager.informer<KubeObject>(resources.nodes, { ...nodeScope, everyReplica: true }),
+  };
   // The health port is what a pod's probes read: it must not say ready while the extender, which
   // answers from its own node and pod watches, would still wave GPU pods through unjudged.
   manager.addReadyCheck("scheduler-extender", () =>
@@ -183,13 +204,15 @@ function extenderRunnable(manager: Manager, address: string): Runnable {
       extender = await startGpuExtender({
         client: manager.client,
         registry: manager.registry,
+        shared,
         host,
         port,
         clock: manager.clock,
         log: manager.log.with({ component: "extender" }),
       });
       manager.log.info("scheduler extender listening", { url: extender.url });
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      // The signal may have aborted while the server started: a listener added now would never fire.
+      await untilAborted(signal);
       await extender.close();
     },
   };
@@ -203,7 +226,8 @@ function plannerRunnable(planner: PlannerClient, address: string, clock: Clock, 
       const { host, port } = splitAddress(address);
       const server = await startPlannerServer({ planner, host, port, clock });
       log.info("planner gRPC service listening", { address: server.address });
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      // The signal may have aborted while the server started: a listener added now would never fire.
+      await untilAborted(signal);
       await server.shutdown(5_000);
     },
   };

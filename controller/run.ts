@@ -16,6 +16,7 @@ import {
   type OperatorComponent,
   type OperatorOptions,
 } from "./operator.ts";
+import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import type { Manager } from "../kube/runtime/manager.ts";
 import type { WebhookComponent, WebhookRegistration } from "../webhook/index.ts";
 import { isNotFound } from "../kube/errors.ts";
@@ -30,7 +31,7 @@ export interface RunOptions {
   addresses: OperatorAddresses;
   log: Logger;
   clock?: Clock;
-  leaderElection?: { namespace: string };
+  leaderElection?: { namespace: string } & Partial<LeaderTiming>;
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
   /** Boot delay of local-cloud nodes. */
@@ -55,7 +56,7 @@ export interface RunOptions {
 export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<void> {
   const clock = o.clock ?? systemClock;
   const mode = o.nodeProvisioner?.mode ?? "builtin";
-  let cloud: CloudProvider | undefined;
+  let cloud: CloudProvider | ((manager: Manager) => CloudProvider) | undefined;
   if (mode !== "builtin") {
     // Nodes are Karpenter's, gpu-provisioner's or the user's: no cloud backend runs here.
   } else if (o.cloud === "azure") {
@@ -64,14 +65,17 @@ export async function runOperator(o: RunOptions, signal: AbortSignal): Promise<v
     o.onAzureCloud?.(azure);
     cloud = azure;
   } else {
-    const local = new LocalCloudProvider({
-      client: o.client,
-      clock,
-      log: o.log,
-      bootDelayMs: o.localBootDelayMs,
-    });
-    o.onLocalCloud?.(local);
-    cloud = local;
+    // Its kwok nodes are writes: they go through the manager's fenced client.
+    cloud = (manager) => {
+      const local = new LocalCloudProvider({
+        client: manager.client,
+        clock,
+        log: o.log,
+        bootDelayMs: o.localBootDelayMs,
+      });
+      o.onLocalCloud?.(local);
+      return local;
+    };
   }
   const manager = buildOperator({ ...o, clock, cloud });
   o.onManager?.(manager);

@@ -6,6 +6,7 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Machine } from "../crds/index.ts";
 import type { EventRecorder } from "../kube/events.ts";
+import { gpuPodScope, nodeScope } from "../kube/caches.ts";
 import { resources } from "../kube/resources.ts";
 import { ControllerBuilder } from "../kube/runtime/builder.ts";
 import type { Controller } from "../kube/runtime/controller.ts";
@@ -71,8 +72,8 @@ export function registerProvisioner(manager: Manager, o: ProvisionerOptions): Pr
   const clock = o.clock ?? manager.clock;
   const log = (o.log ?? manager.log).with({ component: "provisioner", cloud: o.cloud.name });
   const machines = manager.informer<Machine>(resources.machines);
-  const nodes = manager.informer<Node>(resources.nodes);
-  const pods = o.gpuMetrics === false ? undefined : manager.informer<Pod>(resources.pods);
+  const nodes = manager.informer<Node>(resources.nodes, nodeScope);
+  const pods = o.gpuMetrics === false ? undefined : manager.informer<Pod>(resources.pods, gpuPodScope);
   const metrics = new ProvisionerMetrics(manager.registry, {
     nodes: () => nodes.list(),
     pods: () => pods?.list() ?? [],

@@ -89,3 +89,47 @@ describe("kaito controller --node-provisioner", () => {
     );
   });
 });
+
+describe("kaito controller's leader election and client flags", () => {
+  const refusal = async (args: string[]) => {
+    const error: unknown = await controllerCommand
+      .run([...args, "--kubeconfig", "/nonexistent"], captureIO())
+      .catch((e: unknown) => e);
+    expect(isUserError(error), args.join(" ")).toBe(true);
+    return (error as Error).message;
+  };
+
+  it("refuses lease timings that break client-go's contract, naming the rule", async () => {
+    expect(await refusal(["--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline=4s"])).toMatch(
+      /lease duration \(4 s\) must be greater than the renew deadline \(4 s\)/,
+    );
+    expect(
+      await refusal([
+        "--leader-elect-lease-duration=4s",
+        "--leader-elect-renew-deadline=1s",
+        "--leader-elect-retry-period=1s",
+      ]),
+    ).toMatch(/renew deadline \(1 s\) must be greater than 1.2 x the retry period/);
+    expect(await refusal(["--leader-elect-retry-period=soon"])).toMatch(
+      /^--leader-elect-retry-period must be a duration such as 15s/,
+    );
+  });
+
+  it("refuses a rate limit or timeout it cannot use", async () => {
+    expect(await refusal(["--kube-api-qps=-1"])).toMatch(/^--kube-api-qps must be a number/);
+    expect(await refusal(["--kube-api-burst=0"])).toMatch(/^--kube-api-burst must be a whole number/);
+    expect(await refusal(["--request-timeout=forever"])).toMatch(/^--request-timeout must be a duration/);
+    expect(await refusal(["--log-format=yaml"])).toMatch(/^--log-format must be text or json/);
+  });
+
+  it("accepts the short timings a test uses and gets as far as the kubeconfig", async () => {
+    const message = await refusal([
+      "--leader-elect-lease-duration=4s",
+      "--leader-elect-renew-deadline=3s",
+      "--leader-elect-retry-period=1s",
+      "--kube-api-qps=0",
+      "--request-timeout=1m30s",
+    ]);
+    expect(message).toMatch(/kubeconfig \/nonexistent does not exist/);
+  });
+});

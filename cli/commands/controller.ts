@@ -1,9 +1,10 @@
 import type { Command } from "../command.ts";
-import { parseCommandArgs } from "../args.ts";
+import { parseCommandArgs, parseDuration } from "../args.ts";
 import { UserError } from "../../lib/errors.ts";
-import { jsonLogger, type LogLevel } from "../../lib/log.ts";
+import { logFormats, streamLogger, type LogFormat, type LogLevel } from "../../lib/log.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
-import { KubeClient } from "../../kube/client.ts";
+import { KubeClient, defaultClientOptions } from "../../kube/client.ts";
+import { defaultLeaderTiming, isLeadershipLost, leaderTimingProblem } from "../../kube/runtime/leader.ts";
 import {
   allComponentNames,
   defaultAddresses,
@@ -45,6 +46,17 @@ ${nodeProvisionerUsage}
                                     caBundle the leader keeps current (default: kaito-ts-workspaces)
   --leader-elect                    elect one active manager through a Lease (for several replicas)
   --leader-election-namespace NS    namespace of the Lease (default: kaito-system)
+  --leader-elect-lease-duration D   how long the other replicas wait for a silent leader before
+                                    taking over (default: ${defaultLeaderTiming.leaseDurationMs / 1000}s)
+  --leader-elect-renew-deadline D   how long the leader keeps trying to renew before it stops
+                                    acting and exits; shorter than the lease duration
+                                    (default: ${defaultLeaderTiming.renewDeadlineMs / 1000}s)
+  --leader-elect-retry-period D     between attempts to acquire or renew (default: ${defaultLeaderTiming.retryPeriodMs / 1000}s)
+  --kube-api-qps N                  client-side limit on requests per second to the API server
+                                    (default: ${defaultClientOptions.rateLimit.qps}; 0 leaves it to API Priority and Fairness)
+  --kube-api-burst N                requests allowed in a burst above that (default: ${defaultClientOptions.rateLimit.burst})
+  --request-timeout D               timeout of each API call that is not a watch, retries
+                                    included (default: ${defaultClientOptions.timeoutMs / 1000}s)
   --scheduler-name NAME             spec.schedulerName of the workspace pods (default:
                                     ${defaultSchedulerName}); kaito-scheduler when deploy/scheduler
                                     runs the extender beside a second kube-scheduler
@@ -70,6 +82,7 @@ ${nodeProvisionerUsage}
                                     workload identity, managed identity, az login); a private CA
                                     for the endpoint is trusted through $NODE_EXTRA_CA_CERTS.
   --log-level debug|info|warn|error (default: info)
+  --log-format text|json            text lines on a terminal, JSON lines otherwise (default)
   -h, --help                        show this help
 `;
 
@@ -102,6 +115,19 @@ export const controllerCommand: Command = {
         "webhook-configuration": { type: "string", default: "kaito-ts-workspaces" },
         "leader-elect": { type: "boolean", default: false },
         "leader-election-namespace": { type: "string", default: "kaito-system" },
+        "leader-elect-lease-duration": {
+          type: "string",
+          default: `${defaultLeaderTiming.leaseDurationMs}ms`,
+        },
+        "leader-elect-renew-deadline": {
+          type: "string",
+          default: `${defaultLeaderTiming.renewDeadlineMs}ms`,
+        },
+        "leader-elect-retry-period": { type: "string", default: `${defaultLeaderTiming.retryPeriodMs}ms` },
+        "kube-api-qps": { type: "string", default: String(defaultClientOptions.rateLimit.qps) },
+        "kube-api-burst": { type: "string", default: String(defaultClientOptions.rateLimit.burst) },
+        "request-timeout": { type: "string", default: `${defaultClientOptions.timeoutMs}ms` },
+        "log-format": { type: "string" },
         "scheduler-name": { type: "string", default: defaultSchedulerName },
         "log-level": { type: "string", default: "info" },
         "boot-delay": { type: "string", default: "3" },
@@ -126,6 +152,30 @@ export const controllerCommand: Command = {
     const level = values["log-level"] as LogLevel;
     if (!levels.includes(level))
       throw new UserError(`--log-level must be one of ${levels.join(", ")}, got "${level}".`);
+    const format = values["log-format"] as LogFormat | undefined;
+    if (format !== undefined && !logFormats.includes(format))
+      throw new UserError(`--log-format must be text or json, got "${format}".`);
+    const timing = {
+      leaseDurationMs: parseDuration(values["leader-elect-lease-duration"]!, "--leader-elect-lease-duration"),
+      renewDeadlineMs: parseDuration(values["leader-elect-renew-deadline"]!, "--leader-elect-renew-deadline"),
+      retryPeriodMs: parseDuration(values["leader-elect-retry-period"]!, "--leader-elect-retry-period"),
+    };
+    const timingProblem = leaderTimingProblem(timing);
+    if (timingProblem)
+      throw new UserError(
+        `the --leader-elect-* durations do not fit: ${timingProblem} (client-go's rule: lease duration > renew deadline > 1.2 x retry period).`,
+      );
+    const qps = Number(values["kube-api-qps"]);
+    const burst = Number(values["kube-api-burst"]);
+    if (!(qps >= 0))
+      throw new UserError(
+        `--kube-api-qps must be a number of requests per second, got "${values["kube-api-qps"]}".`,
+      );
+    if (!(Number.isInteger(burst) && burst >= 1))
+      throw new UserError(
+        `--kube-api-burst must be a whole number of at least 1, got "${values["kube-api-burst"]}".`,
+      );
+    const timeoutMs = parseDuration(values["request-timeout"]!, "--request-timeout");
     const components = new Set<OperatorComponent>();
     for (const c of (values.components ?? allComponentNames.join(","))
       .split(",")
@@ -175,8 +225,12 @@ export const controllerCommand: Command = {
     const azure =
       cloud === "azure" && nodeProvisioner.mode === "builtin" ? azureSettingsFrom(values, io.env) : undefined;
     if (azure) await loadJoinData(azure.joinData);
-    const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }));
-    const log = jsonLogger({ level, write: (line) => io.stderr.write(line) });
+    const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }), {
+      timeoutMs,
+      rateLimit: qps > 0 ? { qps, burst } : false,
+      userAgent: "kaito-ts/controller",
+    });
+    const log = streamLogger(io.stderr, { level, env: io.env, ...(format ? { format } : {}) });
     try {
       await runOperator(
         {
@@ -196,11 +250,16 @@ export const controllerCommand: Command = {
           ...(webhook ? { webhook } : {}),
           ...(azure ? { azure } : {}),
           leaderElection: values["leader-elect"]
-            ? { namespace: values["leader-election-namespace"]! }
+            ? { namespace: values["leader-election-namespace"]!, ...timing }
             : undefined,
         },
         io.signal,
       );
+    } catch (e) {
+      // Exit so the Deployment starts a fresh candidate, as controller-runtime's managers do.
+      if (!isLeadershipLost(e)) throw e;
+      io.stderr.write(`kaito controller: ${e.message}; stopped everything and exiting.\n`);
+      return 1;
     } finally {
       client.close();
     }

@@ -6,7 +6,7 @@ import { startLocalCluster } from "../../localcluster/cluster.ts";
 import { freePort } from "../../localcluster/ports.ts";
 import { UserError } from "../../lib/errors.ts";
 import { untilAborted } from "../../lib/abort.ts";
-import { jsonLogger } from "../../lib/log.ts";
+import { logFormats, streamLogger, type LogFormat } from "../../lib/log.ts";
 import { KubeClient } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { allComponentNames } from "../../controller/operator.ts";
@@ -49,6 +49,8 @@ ${nodeProvisionerUsage}
                                     catalogue's sizes and a KWOKNodeClass (the default --node-class
                                     here); azure-gpu-provisioner installs the NodeClaim CRD, but
                                     nothing serves its claims; byo makes no nodes: label your own.
+  --log-format text|json            the operator's log: text lines on a terminal, JSON lines
+                                    otherwise (default)
   -h, --help                        show this help
 `;
 
@@ -78,6 +80,7 @@ export const upCommand: Command = {
         "webhook-bind-address": { type: "string", default: "127.0.0.1:9443" },
         "boot-delay": { type: "string", default: "3" },
         ...nodeProvisionerFlags,
+        "log-format": { type: "string" },
       },
       "up",
     );
@@ -97,6 +100,9 @@ export const upCommand: Command = {
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
+    const format = values["log-format"] as LogFormat | undefined;
+    if (format !== undefined && !logFormats.includes(format))
+      throw new UserError(`--log-format must be text or json, got "${format}".`);
     for (const flag of [
       "metrics-bind-address",
       "health-probe-bind-address",
@@ -158,7 +164,7 @@ export const upCommand: Command = {
         cloud: "local",
         nodeProvisioner: provisioning,
         components: new Set(allComponentNames),
-        log: jsonLogger({ write: (line) => io.stderr.write(line) }),
+        log: streamLogger(io.stderr, { env: io.env, ...(format ? { format } : {}) }),
         addresses: {
           metrics: values["metrics-bind-address"]!,
           health: values["health-probe-bind-address"]!,

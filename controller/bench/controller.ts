@@ -101,7 +101,11 @@ const cluster = await startLocalCluster({
   schedulerConfig: { extenders: scheduler.extenders },
   log,
 });
-const client = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }), { maxSockets: 16 });
+// No client-side limit: the baseline is what the API server itself needs.
+const client = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }), {
+  maxSockets: 16,
+  rateLimit: false,
+});
 const [metricsPort, healthPort] = [await freePort(), await freePort()];
 const karpenterInstall = modes.includes("karpenter") ? await ensureKarpenter({ log }) : undefined;
 let karpenter: RunningKarpenter | undefined;

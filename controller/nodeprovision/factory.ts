@@ -2,6 +2,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import type { Machine, NodeClaim, NodeClassReference, Workspace } from "../../crds/index.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
+import { nodeScope } from "../../kube/caches.ts";
 import { resources as api } from "../../kube/resources.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { ByoProvisioner } from "./byo.ts";
@@ -44,7 +45,7 @@ export function createNodeProvisioner(
       });
     case "byo":
       return new ByoProvisioner({
-        nodes: manager.informer<V1Node & KubeObject>(api.nodes),
+        nodes: manager.informer<V1Node & KubeObject>(api.nodes, nodeScope),
         workspaces: manager.informer<Workspace & KubeObject>(api.workspaces),
       });
   }

@@ -2,6 +2,7 @@ import type { Machine, NodeClaim } from "../../crds/index.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import { findCondition, type Condition } from "../../kube/conditions.ts";
 import type { InformerEvent } from "../../kube/informer.ts";
+import { gpuPodScope, nodeScope } from "../../kube/caches.ts";
 import { resources as api } from "../../kube/resources.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { ProvisionerMetrics } from "../../provisioner/index.ts";
@@ -26,8 +27,8 @@ export function registerNodeMetrics(
   manager: Manager,
   mode: Exclude<NodeProvisionerMode, "builtin">,
 ): ProvisionerMetrics {
-  const nodes = manager.informer<Node & KubeObject>(api.nodes);
-  const pods = manager.informer<Pod & KubeObject>(api.pods);
+  const nodes = manager.informer<Node & KubeObject>(api.nodes, nodeScope);
+  const pods = manager.informer<Pod & KubeObject>(api.pods, gpuPodScope);
   const metrics = new ProvisionerMetrics(manager.registry, {
     nodes: () => nodes.list(),
     pods: () => pods.list(),

@@ -1,5 +1,6 @@
 import type { V1Deployment, V1Job, V1Node, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
-import type { Workspace } from "../../crds/index.ts";
+import { workspaceLabel, type Workspace } from "../../crds/index.ts";
+import { gpuPodScope, nodeScope } from "../../kube/caches.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import { resources as api, type Resource } from "../../kube/resources.ts";
@@ -13,6 +14,14 @@ import { registerWorkspaceMetrics } from "./metrics.ts";
 
 export { workspaceFinalizer } from "./controller.ts";
 export { defaultSchedulerName } from "./workload.ts";
+
+/**
+ * What the controller creates (Deployments, StatefulSets, Jobs, Services) carries the workspace
+ * label, and its caches hold only objects with it: the rest of the cluster's workloads stay out of
+ * memory. An object of ours that loses the label leaves the cache and the next reconcile applies
+ * it again, label included.
+ */
+export const ownedScope = { labelSelector: workspaceLabel };
 
 export function registerWorkspaceController(
   manager: Manager,
@@ -40,17 +49,17 @@ export function registerWorkspaceController(
     schedulerName: deps.schedulerName,
     offering: deps.offering,
     provisioner,
-    nodes: manager.informer<V1Node & KubeObject>(api.nodes),
-    pods: manager.informer<V1Pod & KubeObject>(api.pods),
+    nodes: manager.informer<V1Node & KubeObject>(api.nodes, nodeScope),
+    pods: manager.informer<V1Pod & KubeObject>(api.pods, gpuPodScope),
     workloads: {
-      deployments: manager.informer<V1Deployment & KubeObject>(api.deployments),
-      statefulSets: manager.informer<V1StatefulSet & KubeObject>(api.statefulSets),
-      jobs: manager.informer<V1Job & KubeObject>(api.jobs),
-      services: manager.informer<KubeObject>(api.services),
+      deployments: manager.informer<V1Deployment & KubeObject>(api.deployments, ownedScope),
+      statefulSets: manager.informer<V1StatefulSet & KubeObject>(api.statefulSets, ownedScope),
+      jobs: manager.informer<V1Job & KubeObject>(api.jobs, ownedScope),
+      services: manager.informer<KubeObject>(api.services, ownedScope),
     },
   });
   registerWorkspaceMetrics(manager.registry, workspaces, manager.clock);
-  const owned = (r: Resource) => manager.informer<KubeObject>(r);
+  const owned = (r: Resource) => manager.informer<KubeObject>(r, ownedScope);
   manager.addController(
     ControllerBuilder.named<Workspace & KubeObject>("workspace")
       .for(workspaces)
