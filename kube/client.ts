@@ -3,7 +3,7 @@ import http from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ObjectMeta } from "../crds/core/types.ts";
 import { errorFromResponse } from "./errors.ts";
-import { collectionPath, objectPath, type Resource } from "./resources.ts";
+import { atVersionOf, collectionPath, objectPath, type Resource } from "./resources.ts";
 
 /** The metadata every object has (crds/ defines it once); kind-specific fields are typed by the caller. */
 export type { ObjectMeta };
@@ -128,8 +128,10 @@ export class KubeClient {
     });
   }
 
+  /** Creates the object at the version its apiVersion names (atVersionOf), as kubectl does. */
   create<T extends KubeObject>(r: Resource, obj: T): Promise<T> {
-    return this.request<T>("POST", collectionPath(r, obj.metadata?.namespace), { body: obj });
+    const target = atVersionOf(r, obj.apiVersion);
+    return this.request<T>("POST", collectionPath(target, obj.metadata?.namespace), { body: obj });
   }
 
   /** Replaces the object; fails with Conflict when metadata.resourceVersion is stale. */

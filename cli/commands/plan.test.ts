@@ -133,7 +133,7 @@ ${body}`;
     const other = file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
     expect(await runCli(["plan", "-f", other], t)).toBe(1);
     expect(t.err()).toBe(
-      `kaito plan: ${other} document 1 is a ConfigMap, not a kaito.sh/v1alpha1 Workspace.\n`,
+      `kaito plan: ${other} document 1 is a ConfigMap, not a kaito.sh/v1alpha1 or kaito.sh/v1beta1 Workspace.\n`,
     );
   });
 });

@@ -5,7 +5,7 @@ import type { Command } from "../command.ts";
 import { parseCommandArgs } from "../args.ts";
 import { errorMessage, UserError } from "../../lib/errors.ts";
 import type { Workspace } from "../../crds/index.ts";
-import { workspaceApiVersion, workspaceKind } from "../../crds/workspace/constants.ts";
+import { workspaceApiVersions, workspaceKind } from "../../crds/workspace/constants.ts";
 import { nodeLabelsFor } from "../../controller/workspace/machines.ts";
 import { modelNeed } from "../../controller/workspace/requirement.ts";
 import { loadCatalog, toCatalogEntries } from "../../planner/catalog/index.ts";
@@ -135,9 +135,9 @@ export function parseWorkspaces(text: string, file: string): Workspace[] {
     const obj = doc.toJS() as Partial<Workspace> & { apiVersion?: string; kind?: string };
     if (obj === null || obj === undefined) return;
     const where = `${file} document ${i + 1}`;
-    if (obj.kind !== workspaceKind || obj.apiVersion !== workspaceApiVersion) {
+    if (obj.kind !== workspaceKind || !workspaceApiVersions.includes(obj.apiVersion ?? "")) {
       throw new UserError(
-        `${where} is a ${obj.kind ?? "document without kind"}, not a ${workspaceApiVersion} Workspace.`,
+        `${where} is a ${obj.kind ?? "document without kind"}, not a ${workspaceApiVersions.join(" or ")} Workspace.`,
       );
     }
     if (!obj.metadata?.name) throw new UserError(`${where} has no metadata.name.`);
