@@ -12,6 +12,9 @@ import { defaultSchedulerName, registerWorkspaceController } from "./workspace/i
 import { instrumentPlanner } from "./planner-metrics.ts";
 import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
 import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
+import { HuggingFaceHub, type HuggingFaceSource } from "../presets/index.ts";
+import { HuggingFaceModels } from "./workspace/models.ts";
+import { registerInferenceSetController } from "./inferenceset/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
 export { defaultSchedulerName };
@@ -47,6 +50,10 @@ export interface OperatorOptions {
   cloud?: CloudProvider;
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
+  /** The Hugging Face Hub (or a mirror, as HF_ENDPOINT) that sizes models named by their id. */
+  hfEndpoint?: string;
+  /** Tests: a ready Hub client instead of one built for hfEndpoint. */
+  huggingFace?: HuggingFaceSource;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -90,13 +97,17 @@ export function buildOperator(o: OperatorOptions): Manager {
     manager.add({ name: "cloud-offering", needsLeaderElection: true, start: (s) => offering.start(s) });
   }
   if (o.components.has("workspace")) {
+    const hub = o.huggingFace ?? new HuggingFaceHub({ endpoint: o.hfEndpoint, clock });
     registerWorkspaceController(manager, {
       planner,
       recorder,
       concurrency: o.workspaceConcurrency,
       schedulerName: o.schedulerName ?? defaultSchedulerName,
       offering,
+      models: new HuggingFaceModels({ client: o.client, hub }),
     });
+    // InferenceSets are Workspaces in number: the same component runs them.
+    registerInferenceSetController(manager, { recorder });
   }
   if (o.cloud && o.components.has("provisioner")) {
     registerProvisioner(manager, {

@@ -33,6 +33,8 @@ export interface RunOptions {
   azure?: AzureSettings;
   /** Called with the Azure cloud before the manager starts. */
   onAzureCloud?: (cloud: AzureCloudProvider) => void;
+  /** The Hugging Face Hub endpoint (default https://huggingface.co). */
+  hfEndpoint?: string;
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */

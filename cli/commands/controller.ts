@@ -44,11 +44,29 @@ Options:
                                     Credentials come from the Azure identity chain (environment,
                                     workload identity, managed identity, az login); a private CA
                                     for the endpoint is trusted through $NODE_EXTRA_CA_CERTS.
+  --hf-endpoint URL                 the Hugging Face Hub that sizes models named by their id
+                                    (or $HF_ENDPOINT; default https://huggingface.co)
   --log-level debug|info|warn|error (default: info)
   -h, --help                        show this help
 `;
 
 const levels: LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** --hf-endpoint / HF_ENDPOINT, checked before anything starts. */
+export function hubEndpoint(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:"))
+    throw new UserError(
+      `--hf-endpoint must be an http(s) URL such as https://huggingface.co, got "${value}".`,
+    );
+  return value;
+}
 
 function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
@@ -80,6 +98,7 @@ export const controllerCommand: Command = {
         "azure-subnet-id": { type: "string" },
         "azure-image": { type: "string" },
         "azure-endpoint": { type: "string" },
+        "hf-endpoint": { type: "string" },
       },
       "controller",
     );
@@ -112,6 +131,7 @@ export const controllerCommand: Command = {
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
     // Checked before connecting anywhere, so a missing flag is the error the user sees.
     const azure = cloud === "azure" ? azureSettingsFrom(values, io.env) : undefined;
+    const hfEndpoint = hubEndpoint(values["hf-endpoint"] ?? io.env.HF_ENDPOINT);
     const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }));
     const log = jsonLogger({ level, write: (line) => io.stderr.write(line) });
     try {
@@ -129,6 +149,7 @@ export const controllerCommand: Command = {
           },
           localBootDelayMs: bootDelaySeconds * 1000,
           schedulerName,
+          hfEndpoint,
           ...(azure ? { azure } : {}),
           leaderElection: values["leader-elect"]
             ? { namespace: values["leader-election-namespace"]! }

@@ -13,6 +13,7 @@ import { componentNames } from "../../controller/operator.ts";
 import { runOperator } from "../../controller/run.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { kubeSchedulerConfig } from "../../scheduler/index.ts";
+import { hubEndpoint } from "./controller.ts";
 
 const crdDir = path.resolve(import.meta.dirname, "../../crds");
 
@@ -31,6 +32,8 @@ Options:
   --planner-bind-address ADDR       planner gRPC service (default: 127.0.0.1:9090)
   --extender-bind-address ADDR      scheduler extender (default: 127.0.0.1:8888)
   --boot-delay SECONDS              how long a local GPU node takes to boot (default: 3)
+  --hf-endpoint URL                 the Hugging Face Hub that sizes models named by their id
+                                    (or $HF_ENDPOINT; default https://huggingface.co)
   -h, --help                        show this help
 `;
 
@@ -58,6 +61,7 @@ export const upCommand: Command = {
         "planner-bind-address": { type: "string", default: "127.0.0.1:9090" },
         "extender-bind-address": { type: "string", default: "127.0.0.1:8888" },
         "boot-delay": { type: "string", default: "3" },
+        "hf-endpoint": { type: "string" },
       },
       "up",
     );
@@ -75,6 +79,7 @@ export const upCommand: Command = {
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
+    const hfEndpoint = hubEndpoint(values["hf-endpoint"] ?? io.env.HF_ENDPOINT);
     for (const flag of ["metrics-bind-address", "health-probe-bind-address", "planner-bind-address"] as const)
       address(values[flag]!, `--${flag}`);
     // kube-scheduler needs the extender's URL before it starts: settle a free port now.
@@ -111,6 +116,7 @@ export const upCommand: Command = {
           extender: extenderAddress,
         },
         localBootDelayMs: bootDelaySeconds * 1000,
+        hfEndpoint,
         onManager: (m) => (manager = m),
       },
       stopOperator.signal,

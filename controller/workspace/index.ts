@@ -10,6 +10,7 @@ import { ControllerBuilder } from "../../kube/runtime/builder.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { WorkspaceReconciler } from "./controller.ts";
 import { registerWorkspaceMetrics } from "./metrics.ts";
+import type { ModelSource } from "./models.ts";
 
 export { workspaceFinalizer } from "./controller.ts";
 export { defaultSchedulerName } from "./workload.ts";
@@ -31,6 +32,8 @@ export function registerWorkspaceController(
     schedulerName: string;
     /** What the cloud can launch now; only where this process has the cloud. */
     offering?: OfferingSource;
+    /** Presets for Hugging Face model ids. */
+    models?: ModelSource;
   },
 ): void {
   const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
@@ -42,6 +45,7 @@ export function registerWorkspaceController(
     clock: manager.clock,
     schedulerName: deps.schedulerName,
     offering: deps.offering,
+    models: deps.models,
     machines,
     nodes: manager.informer<V1Node & KubeObject>(api.nodes),
     pods: manager.informer<V1Pod & KubeObject>(api.pods),

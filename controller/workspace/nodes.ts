@@ -36,7 +36,13 @@ export function reusableNodes(
   pods: readonly V1Pod[],
 ): ExistingGpuNode[] {
   const wanted = nodeLabelsFor(ws);
-  const used = gpusInUse(pods);
+  // The workspace's own pods hold GPUs its plan already counts: a replan (after a restart, or on
+  // a cached copy that does not show the stored plan yet) must find them free, or it moves the
+  // workload off a node it fits on.
+  const own = (p: V1Pod) =>
+    p.metadata?.namespace === ws.metadata?.namespace &&
+    p.metadata?.labels?.[workspaceLabel] === ws.metadata?.name;
+  const used = gpusInUse(pods.filter((p) => !own(p)));
   const out: ExistingGpuNode[] = [];
   for (const n of nodes) {
     const labels = n.metadata?.labels ?? {};

@@ -1,4 +1,5 @@
 import type { Workspace } from "../../crds/index.ts";
+import { UserError } from "../../lib/errors.ts";
 import { inferenceRequirement, mustGetPreset, tuningRequirement, type Preset } from "../../presets/index.ts";
 import type { Requirement } from "./placement.ts";
 
@@ -22,10 +23,19 @@ function templateGpus(ws: Workspace): number {
   return Math.max(1, gpus);
 }
 
-/** Throws UserError for an unknown preset or a tuning method the preset does not support. */
-export function modelNeed(ws: Workspace): ModelNeed {
+/**
+ * Throws UserError for an unknown preset or a tuning method the preset does not support.
+ * `resolved` is the preset a Hugging Face model id resolved to (models.ts); without it the name
+ * must be a catalogue preset.
+ */
+export function modelNeed(ws: Workspace, resolved?: Preset): ModelNeed {
+  if (ws.resource.partition) {
+    throw new UserError(
+      `resource.partition (${ws.resource.partition.mode}) is not supported by kaito-ts yet: remove it to run on whole GPUs.`,
+    );
+  }
   if (ws.tuning) {
-    const preset = mustGetPreset(ws.tuning.preset!.name);
+    const preset = resolved ?? mustGetPreset(ws.tuning.preset!.name);
     const r = tuningRequirement(preset, ws.tuning.method ?? "lora");
     return {
       kind: "preset",
@@ -35,7 +45,7 @@ export function modelNeed(ws: Workspace): ModelNeed {
   }
   const presetName = ws.inference?.preset?.name;
   if (!presetName) return { kind: "template", gpus: templateGpus(ws) };
-  const preset = mustGetPreset(presetName);
+  const preset = resolved ?? mustGetPreset(presetName);
   const r = inferenceRequirement(preset);
   return {
     kind: "preset",

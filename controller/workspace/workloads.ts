@@ -12,7 +12,13 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
-import { workspaceApiVersion, workspaceKind, workspaceLabel, type Workspace } from "../../crds/index.ts";
+import {
+  inferenceSetCreatedByLabel,
+  workspaceApiVersion,
+  workspaceKind,
+  workspaceLabel,
+  type Workspace,
+} from "../../crds/index.ts";
 import type { RuntimeSpec, TuningRuntimeSpec } from "../../presets/runtime/spec.ts";
 import { DISTRIBUTED_PORT, DISTRIBUTED_PORT_NAME, SERVICE_PORT } from "../../presets/runtime/spec.ts";
 import { launchEnv, type ReplicaRole } from "../../presets/runtime/multinode.ts";
@@ -44,6 +50,15 @@ function objectMeta(ws: Workspace, name = workloadName(ws)) {
     labels: { [workspaceLabel]: ws.metadata!.name! },
     ownerReferences: [ownerReference(ws)],
   };
+}
+
+/**
+ * Inference pods carry their workspace's name and, for a replica of an InferenceSet, the set's
+ * label, which is the set's status.selector: an HPA scaling the set reads these pods' metrics.
+ */
+function podLabels(ws: Workspace): Record<string, string> {
+  const set = ws.metadata?.labels?.[inferenceSetCreatedByLabel];
+  return { [workspaceLabel]: ws.metadata!.name!, ...(set ? { [inferenceSetCreatedByLabel]: set } : {}) };
 }
 
 const tolerations: V1Toleration[] = [
@@ -176,7 +191,7 @@ export function inferencePodTemplate(
   ]);
   return {
     metadata: {
-      labels: { [workspaceLabel]: ws.metadata!.name! },
+      labels: podLabels(ws),
       annotations: {
         [plannedNodesAnnotation]: [...nodes].sort().join(","),
         [minGpuMemoryAnnotation]: String(Math.ceil(minGpuMemoryGiB * 1024)),
@@ -200,7 +215,7 @@ export function customPodTemplate(ws: Workspace, nodes: readonly string[]): V1Po
   const template = structuredClone(ws.inference!.template!) as V1PodTemplateSpec;
   template.metadata = {
     ...template.metadata,
-    labels: { ...template.metadata?.labels, [workspaceLabel]: ws.metadata!.name! },
+    labels: { ...template.metadata?.labels, ...podLabels(ws) },
   };
   template.spec = {
     ...template.spec!,

@@ -26,6 +26,8 @@ export async function startOperator(
     log?: (line: string) => void;
     /** Elects a leader through a Lease in this namespace, as the deployed replicas do. */
     leaderElectionNamespace?: string;
+    /** The Hugging Face Hub to size models named by their id (a stand-in's URL). */
+    hfEndpoint?: string;
   } = {},
 ): Promise<RunningOperator> {
   const client = new KubeClient(loadKubeConfig({ kubeconfig }));
@@ -49,6 +51,8 @@ export async function startOperator(
       }),
       leaderElection: o.leaderElectionNamespace ? { namespace: o.leaderElectionNamespace } : undefined,
       localBootDelayMs: o.bootDelayMs ?? 500,
+      // Never the real Hub from a test: an id nobody serves fails fast on a closed port.
+      hfEndpoint: o.hfEndpoint ?? "http://127.0.0.1:9",
       onManager: (m) => (manager = m),
       onLocalCloud: (c) => (cloud = c),
     },
