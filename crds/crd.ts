@@ -50,7 +50,7 @@ export interface CrdOptions {
   version: string;
   /**
    * Further versions served with the same schema and columns. One schema for every version, and
-   * no conversion webhook: an object reads back whole in any version (crds/README.md says why).
+   * no conversion webhook: an object reads back whole in any version (README.md, "KAITO v0.12's API", says why).
    */
   alsoServed?: string[];
   kind: string;
