@@ -41,6 +41,7 @@ import {
   type Replica,
 } from "./replicas.ts";
 import { pickForRemoval, type NodeUse, type ReplicaCost } from "./scale-down.ts";
+import { Expectations } from "./expectations.ts";
 
 export type IS = InferenceSet & KubeObject;
 
@@ -66,9 +67,11 @@ interface Pass {
 
 export class InferenceSetReconciler implements Reconciler<IS> {
   private readonly d: InferenceSetDependencies;
+  private readonly expectations: Expectations;
 
   constructor(deps: InferenceSetDependencies) {
     this.d = deps;
+    this.expectations = new Expectations(deps.clock);
   }
 
   async reconcile(set: IS, _ctx: ReconcileContext): Promise<Result> {
@@ -85,6 +88,10 @@ export class InferenceSetReconciler implements Reconciler<IS> {
       await this.writeStatus(set, before);
       return {};
     }
+    const key = `${set.metadata!.namespace}/${set.metadata!.name}`;
+    // Act only on a cache that shows this controller's last creates and deletes.
+    if (!this.expectations.satisfied(key, replicasOf(set, this.d.workspaces.list())))
+      return { requeueAfterMs: this.expectations.remainingMs(key) };
     const desired = set.spec.replicas ?? 1;
     const pass: Pass = { desired, heldBack: 0, removing: 0, updating: 0 };
     const all = () => replicasOf(set, this.d.workspaces.list());
@@ -216,9 +223,14 @@ export class InferenceSetReconciler implements Reconciler<IS> {
       .filter((i): i is number => i !== undefined);
     for (const index of freeIndices(taken, allowed)) {
       const manifest = replicaManifest(set, index);
+      this.expectations.created(`${set.metadata!.namespace}/${set.metadata!.name}`, manifest.metadata!.name!);
       try {
         await this.d.client.create(api.workspaces, manifest);
       } catch (e) {
+        this.expectations.notCreated(
+          `${set.metadata!.namespace}/${set.metadata!.name}`,
+          manifest.metadata!.name!,
+        );
         // Made by an earlier pass the informer has not shown yet, or a name someone else took:
         // either way the next pass sees it and moves on.
         if (isAlreadyExists(e)) continue;
@@ -235,6 +247,7 @@ export class InferenceSetReconciler implements Reconciler<IS> {
 
   /** Deletes a replica, only if it is still the one we chose (uid precondition). */
   private async remove(set: IS, w: Replica, gone: Set<string>, reason: string): Promise<void> {
+    this.expectations.deleted(`${set.metadata!.namespace}/${set.metadata!.name}`, w.metadata!.uid!);
     try {
       await this.d.client.delete(api.workspaces, w.metadata!.name!, w.metadata!.namespace, {
         uid: w.metadata!.uid,

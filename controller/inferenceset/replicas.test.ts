@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { InferenceSet } from "../../crds/index.ts";
+import { FakeClock } from "../../lib/clock.ts";
 import { maxUnavailable } from "./controller.ts";
+import { Expectations } from "./expectations.ts";
 import { creatableWithin, nodesInUse, nodesPerReplica } from "./limit.ts";
 import {
   freeIndices,
@@ -155,5 +157,30 @@ describe("spec.nodeCountLimit", () => {
     expect(creatableWithin(3, two, 3)).toBe(1);
     expect(creatableWithin(2, two, 1)).toBe(0);
     expect(creatableWithin(8, [{ nodes: ["a", "b"] }], 5)).toBe(3);
+  });
+});
+
+describe("expectations", () => {
+  it("hold a set's next pass until the cache shows its creates and deletes, or they lapse", () => {
+    const clock = new FakeClock();
+    const e = new Expectations(clock, 30_000);
+    const a = replicaManifest(set(), 0);
+    a.metadata!.uid = "a";
+    const b = replicaManifest(set(), 1);
+    b.metadata!.uid = "b";
+    e.created("ns/s", "mistral-7b-1");
+    e.deleted("ns/s", "a");
+    expect(e.satisfied("ns/s", [a])).toBe(false); // b not seen, a not yet terminating
+    expect(e.remainingMs("ns/s")).toBe(30_000);
+    expect(e.satisfied("ns/s", [a, b])).toBe(false); // b seen, a still live
+    const terminating = { ...a, metadata: { ...a.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" } };
+    expect(e.satisfied("ns/s", [terminating, b])).toBe(true);
+
+    e.created("ns/s", "mistral-7b-2");
+    clock.step(30_000);
+    expect(e.satisfied("ns/s", [b])).toBe(true); // lapsed: a lost event delays, never stalls
+    e.created("ns/s", "mistral-7b-3");
+    e.notCreated("ns/s", "mistral-7b-3");
+    expect(e.satisfied("ns/s", [b])).toBe(true);
   });
 });

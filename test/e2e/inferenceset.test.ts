@@ -195,4 +195,68 @@ describe("InferenceSets on the local cluster", () => {
       await operator.client.delete(resources.nodes, byo).catch(() => undefined);
     }
   });
+
+  it("holds back replicas past nodeCountLimit, and rolls a changed template one replica at a time", async () => {
+    const namespace = await cluster.newNamespace("iset-limit");
+    const manifest = parse(readFileSync(example, "utf8")) as Set;
+    manifest.metadata = { ...manifest.metadata, namespace };
+    manifest.spec.replicas = 3;
+    manifest.spec.nodeCountLimit = 2;
+    const name = manifest.metadata.name!;
+    await operator.client.create(resources.inferenceSets, manifest);
+
+    let last: Set | undefined;
+    const limited = await until(
+      () => `the limit to hold back one replica (status: ${JSON.stringify(last?.status)})`,
+      async () => {
+        last = await operator.client.get<Set>(resources.inferenceSets, name, namespace);
+        const c = last.status?.conditions?.find((x) => x.type === "InferenceSetReady");
+        return last.status?.readyReplicas === 2 && c?.reason === "NodeCountLimitReached" ? last : undefined;
+      },
+    );
+    expect(limited.status?.replicas).toBe(2);
+    expect(limited.status?.conditions?.find((c) => c.type === "InferenceSetReady")?.message).toContain(
+      "spec.nodeCountLimit 2 leaves room for 2 of 3 replicas",
+    );
+    expect(await replicas(namespace, name)).toHaveLength(2);
+
+    await operator.client.patch(
+      resources.inferenceSets,
+      name,
+      namespace,
+      { spec: { nodeCountLimit: 3 } },
+      "merge",
+    );
+    const three = await settled(namespace, name, 3);
+    const before = new Set(three.workspaces.map((w) => w.metadata!.uid));
+
+    // A new template annotation: every replica is replaced, never more than one down at a time.
+    await operator.client.patch(
+      resources.inferenceSets,
+      name,
+      namespace,
+      { spec: { template: { metadata: { annotations: { "kaito.sh/runtime": "vllm" } } } } },
+      "merge",
+    );
+    let fewestReady = 3;
+    const rolled = await until("every replica to carry the new template", async () => {
+      const s = await operator.client.get<Set>(resources.inferenceSets, name, namespace);
+      fewestReady = Math.min(fewestReady, s.status?.readyReplicas ?? 0);
+      const ws = await replicas(namespace, name);
+      const fresh = ws.filter((w) => !w.metadata?.deletionTimestamp);
+      const done =
+        ws.length === 3 &&
+        fresh.every(
+          (w) => w.metadata?.annotations?.["kaito.sh/runtime"] === "vllm" && !before.has(w.metadata!.uid),
+        ) &&
+        s.status?.readyReplicas === 3;
+      return done ? ws : undefined;
+    });
+    expect(rolled).toHaveLength(3);
+    // maxUnavailable 1 (the default): at least two replicas served throughout.
+    expect(fewestReady).toBeGreaterThanOrEqual(2);
+
+    await operator.client.delete(resources.inferenceSets, name, namespace);
+    await expectNothingLeft(namespace, []);
+  });
 });
