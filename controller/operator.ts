@@ -29,6 +29,9 @@ import {
 } from "../webhook/index.ts";
 import type { NodeProvisionerConfig } from "./nodeprovision/index.ts";
 import { registerNodeMetrics } from "./nodeprovision/metrics.ts";
+import { HuggingFaceHub, type HuggingFaceSource } from "../presets/index.ts";
+import { HuggingFaceModels } from "./workspace/models.ts";
+import { registerInferenceSetController } from "./inferenceset/index.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
 /**
@@ -85,6 +88,10 @@ export interface OperatorOptions {
   onWebhook?: (webhook: WebhookComponent) => void;
   /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
   machineLiveness?: Partial<LivenessOptions>;
+  /** The Hugging Face Hub (or a mirror, as HF_ENDPOINT) that sizes models named by their id. */
+  hfEndpoint?: string;
+  /** Tests: a ready Hub client instead of one built for hfEndpoint. */
+  huggingFace?: HuggingFaceSource;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -155,6 +162,7 @@ export function buildOperator(o: OperatorOptions): Manager {
     manager.add({ name: "cloud-offering", needsLeaderElection: true, start: (s) => offering.start(s) });
   }
   if (o.components.has("workspace")) {
+    const hub = o.huggingFace ?? new HuggingFaceHub({ endpoint: o.hfEndpoint, clock });
     registerWorkspaceController(manager, {
       planner,
       recorder,
@@ -162,7 +170,10 @@ export function buildOperator(o: OperatorOptions): Manager {
       schedulerName: o.schedulerName ?? defaultSchedulerName,
       offering,
       nodeProvisioner: o.nodeProvisioner,
+      models: new HuggingFaceModels({ client: o.client, hub }),
     });
+    // InferenceSets are Workspaces in number: the same component runs them.
+    registerInferenceSetController(manager, { recorder });
   }
   // The other modes make no Machines, but the provisioner component still reports the GPU gauges
   // and, for NodeClaims, their provisioning latency and failures.

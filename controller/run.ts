@@ -50,6 +50,8 @@ export interface RunOptions {
   onWebhook?: (webhook: WebhookComponent) => void;
   /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
   machineLiveness?: OperatorOptions["machineLiveness"];
+  /** The Hugging Face Hub endpoint (default https://huggingface.co). */
+  hfEndpoint?: string;
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */

@@ -15,7 +15,11 @@ describe("crds/*.yaml", () => {
 
   it("are the only manifests in crds/, one CRD each, named after the CRD", async () => {
     const files = (await readdir(crdDir)).filter((f) => f.endsWith(".yaml")).sort();
-    expect(files).toEqual(["machines.karpenter.sh.yaml", "workspaces.kaito.sh.yaml"]);
+    expect(files).toEqual([
+      "inferencesets.kaito.sh.yaml",
+      "machines.karpenter.sh.yaml",
+      "workspaces.kaito.sh.yaml",
+    ]);
     for (const file of files) {
       const text = await readFile(path.join(crdDir, file), "utf8");
       expect(text.startsWith(header)).toBe(true);
@@ -25,7 +29,8 @@ describe("crds/*.yaml", () => {
 
   it("have structural schemas: every node has a type", () => {
     for (const crd of allCrds) {
-      expect(untypedNodes(crd.spec.versions[0]!.schema.openAPIV3Schema), crd.metadata.name).toEqual([]);
+      for (const v of crd.spec.versions)
+        expect(untypedNodes(v.schema.openAPIV3Schema), `${crd.metadata.name} ${v.name}`).toEqual([]);
     }
   });
 });

@@ -8,6 +8,10 @@ export * from "./workspace/constants.ts";
 export type * from "./workspace/types.ts";
 export { workspaceCrd, workspaceSchema } from "./workspace/schema.ts";
 
+export * from "./inferenceset/constants.ts";
+export type * from "./inferenceset/types.ts";
+export { inferenceSetCrd, inferenceSetSchema } from "./inferenceset/schema.ts";
+
 export * from "./machine/constants.ts";
 export type * from "./machine/types.ts";
 export { machineCrd, machineSchema } from "./machine/schema.ts";

@@ -6,6 +6,7 @@ import path from "node:path";
 import * as prettier from "prettier";
 import { stringify } from "yaml";
 import type { CustomResourceDefinition } from "./crd.ts";
+import { inferenceSetCrd } from "./inferenceset/schema.ts";
 import { machineCrd } from "./machine/schema.ts";
 import { workspaceCrd } from "./workspace/schema.ts";
 
@@ -34,7 +35,7 @@ export async function renderCrd(crd: CustomResourceDefinition, file: string): Pr
   return prettier.format(`${header}\n${body}`, { ...options, filepath: file, parser: "yaml" });
 }
 
-export const allCrds: readonly CustomResourceDefinition[] = [workspaceCrd, machineCrd];
+export const allCrds: readonly CustomResourceDefinition[] = [workspaceCrd, inferenceSetCrd, machineCrd];
 
 export async function renderAll(dir = crdDir): Promise<RenderedFile[]> {
   return Promise.all(

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { JSONSchemaProps } from "./openapi.ts";
+import { inferenceSetSchema } from "./inferenceset/schema.ts";
 import {
+  invalidInferenceSets,
   invalidWorkspaces,
   invalidWorkspaceUpdates,
   validInferenceWorkspace,
@@ -19,7 +21,14 @@ function ruleMessages(schema: JSONSchemaProps): string[] {
 }
 
 // Messages the API server writes itself, for schema errors rather than our CEL rules.
-const serverPhrases = ["must be of type", "supported values", "must have at most", "unknown field"];
+const serverPhrases = [
+  "must be of type",
+  "supported values",
+  "must have at most",
+  "unknown field",
+  "should be greater than or equal to",
+  "Required value",
+];
 
 describe("the invalid Workspace table", () => {
   it("has at least 24 cases with distinct names", () => {
@@ -66,6 +75,20 @@ describe("the invalid Workspace table", () => {
       "inference.preset.name",
     ]) {
       expect(fields, f).toContain(f);
+    }
+  });
+});
+
+describe("the invalid InferenceSet table", () => {
+  it("has distinct names, a field and a hint the schema or the API server writes", () => {
+    const names = invalidInferenceSets.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+    const messages = ruleMessages(inferenceSetSchema);
+    for (const c of invalidInferenceSets) {
+      expect(c.field, c.name).not.toBe("");
+      const known = messages.some((m) => m.includes(c.hint)) || serverPhrases.some((p) => c.hint.includes(p));
+      expect(known, `${c.name}: "${c.hint}"`).toBe(true);
+      expect(c.status === 400, c.name).toBe(c.hint.startsWith("unknown field"));
     }
   });
 });

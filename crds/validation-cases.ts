@@ -1,12 +1,22 @@
 /**
- * Invalid Workspaces and what the API server must answer, for the integration test
- * (test/integration/crds.test.ts) and for anyone changing the schema. Each case is a valid base
- * plus a JSON merge patch (the edit a user would make), the HTTP status, and two substrings of the
- * rejection: the field it names and the hint it gives.
+ * Invalid Workspaces and InferenceSets and what the API server must answer, for the integration
+ * test (test/integration/crds.test.ts) and for anyone changing the schema. Each case is a valid
+ * base plus a JSON merge patch (the edit a user would make), the HTTP status, and two substrings
+ * of the rejection: the field it names and the hint it gives. The bases are written as
+ * kaito.sh/v1alpha1; the test sends every case in each served version (withVersion).
  */
 import { mergePatch, type JsonObject, type JsonValue } from "./merge-patch.ts";
-import { workspaceApiVersion, workspaceKind } from "./workspace/constants.ts";
+import { inferenceSetKind } from "./inferenceset/constants.ts";
+import type { InferenceSet } from "./inferenceset/types.ts";
+import { workspaceGroup, workspaceKind, workspaceLegacyVersion } from "./workspace/constants.ts";
 import type { Workspace } from "./workspace/types.ts";
+
+const legacyApiVersion = `${workspaceGroup}/${workspaceLegacyVersion}`;
+
+/** The manifest as written for another served version of the group (the schema is the same). */
+export function withVersion(manifest: JsonObject, version: string): JsonObject {
+  return { ...manifest, apiVersion: `${workspaceGroup}/${version}` };
+}
 
 export interface InvalidWorkspaceCase {
   /** What is wrong, as a test title. */
@@ -32,7 +42,7 @@ export interface InvalidWorkspaceUpdate {
 }
 
 const inferenceBase = {
-  apiVersion: workspaceApiVersion,
+  apiVersion: legacyApiVersion,
   kind: workspaceKind,
   resource: { instanceType: "Standard_NC6s_v3", labelSelector: { matchLabels: { apps: "phi-3" } } },
   inference: {
@@ -47,7 +57,7 @@ const inferenceBase = {
 } satisfies Workspace;
 
 const tuningBase = {
-  apiVersion: workspaceApiVersion,
+  apiVersion: legacyApiVersion,
   kind: workspaceKind,
   resource: { instanceType: "Standard_NC6s_v3", labelSelector: { matchLabels: { app: "phi-3-adapter" } } },
   tuning: {
@@ -299,6 +309,31 @@ export const invalidWorkspaces: readonly InvalidWorkspaceCase[] = [
     "tuning.output.image",
     "must be a full image reference",
   ),
+  // KAITO v1beta1's fields, accepted in both versions
+  inference(
+    "partition with an instance type",
+    { resource: { partition: { mode: "mig", profile: "1g.10gb" } } },
+    "resource.partition",
+    "resource.partition needs bring-your-own nodes",
+  ),
+  inference(
+    "MIG partition without a profile",
+    { resource: { instanceType: null, partition: { mode: "mig" } } },
+    "resource.partition.profile",
+    "must name a MIG profile such as 1g.10gb",
+  ),
+  inference(
+    "unknown partition mode",
+    { resource: { instanceType: null, partition: { mode: "mps", profile: "1g.10gb" } } },
+    "resource.partition.mode",
+    'supported values: "mig", "accelerator"',
+  ),
+  tuning(
+    "partition for tuning",
+    { resource: { instanceType: null, partition: { mode: "mig", profile: "1g.10gb" } } },
+    "resource.partition",
+    "resource.partition is for inference only",
+  ),
   // Names and unknown fields
   inference(
     "a name the inference Service cannot take",
@@ -346,6 +381,15 @@ export const invalidWorkspaceUpdates: readonly InvalidWorkspaceUpdate[] = [
     hint: "cannot switch between inference and tuning",
   },
   {
+    name: "changing resource.partition",
+    base: mergePatch(validInferenceWorkspace(), {
+      resource: { instanceType: null, partition: { mode: "mig", profile: "1g.10gb" } },
+    }) as JsonObject,
+    patch: { resource: { partition: { profile: "2g.20gb" } } },
+    field: "resource.partition",
+    hint: "resource.partition is immutable",
+  },
+  {
     name: "changing tuning.method",
     base: validTuningWorkspace(),
     patch: { tuning: { method: "lora" } },
@@ -359,4 +403,120 @@ export const invalidWorkspaceUpdates: readonly InvalidWorkspaceUpdate[] = [
     field: "tuning.preset.name",
     hint: "tuning.preset.name is immutable",
   },
+];
+
+export interface InvalidInferenceSetCase {
+  name: string;
+  inferenceSet: JsonObject;
+  status: 400 | 422;
+  field: string;
+  hint: string;
+}
+
+const inferenceSetBase = {
+  apiVersion: legacyApiVersion.replace(workspaceLegacyVersion, "v1beta1"),
+  kind: inferenceSetKind,
+  spec: {
+    replicas: 2,
+    labelSelector: { matchLabels: { apps: "mistral-7b" } },
+    template: {
+      resource: { instanceType: "Standard_NC24ads_A100_v4" },
+      inference: { preset: { name: "mistral-7b-instruct" } },
+    },
+  },
+} satisfies InferenceSet;
+
+/** A valid InferenceSet of two mistral-7b-instruct replicas (KAITO's example). */
+export function validInferenceSet(): JsonObject {
+  return structuredClone(inferenceSetBase) as JsonObject;
+}
+
+function set(name: string, patch: JsonObject, field: string, hint: string, status: 400 | 422 = 422) {
+  return { name, inferenceSet: mergePatch(validInferenceSet(), patch) as JsonObject, status, field, hint };
+}
+
+export const invalidInferenceSets: readonly InvalidInferenceSetCase[] = [
+  set(
+    "negative replicas",
+    { spec: { replicas: -1 } },
+    "spec.replicas",
+    "should be greater than or equal to 0",
+  ),
+  set("no spec", { spec: null }, "spec", "Required value"),
+  set(
+    "no labelSelector",
+    { spec: { labelSelector: null } },
+    "spec.labelSelector",
+    "spec.labelSelector is required",
+  ),
+  set(
+    "empty labelSelector",
+    { spec: { labelSelector: { matchLabels: null } } },
+    "spec.labelSelector",
+    "spec.labelSelector must not be empty",
+  ),
+  set("no template", { spec: { template: null } }, "spec.template", "spec.template is required"),
+  set(
+    "template without inference",
+    { spec: { template: { inference: null } } },
+    "spec.template.inference",
+    "spec.template.inference is required",
+  ),
+  set(
+    "template with neither preset nor template",
+    { spec: { template: { inference: { preset: null } } } },
+    "spec.template.inference",
+    "exactly one of preset or template",
+  ),
+  set(
+    "empty preset name",
+    { spec: { template: { inference: { preset: { name: "" } } } } },
+    "spec.template.inference.preset.name",
+    "is required",
+  ),
+  set(
+    "adapter strength 2.0",
+    {
+      spec: {
+        template: {
+          inference: {
+            adapters: [{ source: { name: "a1", image: "myregistry.azurecr.io/a:1" }, strength: "2.0" }],
+          },
+        },
+      },
+    },
+    "spec.template.inference.adapters[0].strength",
+    "must be a decimal between 0 and 1",
+  ),
+  set(
+    "negative nodeCountLimit",
+    { spec: { nodeCountLimit: -1 } },
+    "spec.nodeCountLimit",
+    "should be greater than or equal to 0",
+  ),
+  set(
+    "unknown update strategy",
+    { spec: { updateStrategy: { type: "Recreate" } } },
+    "spec.updateStrategy.type",
+    'supported values: "RollingUpdate", "OnDelete"',
+  ),
+  set(
+    "maxUnavailable 0",
+    { spec: { updateStrategy: { rollingUpdate: { maxUnavailable: 0 } } } },
+    "spec.updateStrategy.rollingUpdate.maxUnavailable",
+    "must be a number of at least 1 or a percentage",
+  ),
+  set(
+    "partition with an instance type",
+    { spec: { template: { resource: { partition: { mode: "mig", profile: "1g.10gb" } } } } },
+    "spec.template.resource.partition",
+    "needs bring-your-own nodes",
+  ),
+  set(
+    "a name too long for its replicas' Workspaces",
+    { metadata: { name: `m${"x".repeat(58)}` } },
+    "metadata.name",
+    "at most 58 characters",
+  ),
+  set("misspelt field", { spec: { replica: 2 } }, "spec.replica", 'unknown field "spec.replica"', 400),
 ];

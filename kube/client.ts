@@ -14,7 +14,7 @@ import { connectionResetRetryStrategy } from "./http/retry/connection-reset.ts";
 import { throttlingRetryStrategy } from "./http/retry/throttling.ts";
 import { TokenBucket } from "./http/token-bucket.ts";
 import { nodeTransport } from "./http/transport.ts";
-import { collectionPath, objectPath, type Resource } from "./resources.ts";
+import { atVersionOf, collectionPath, objectPath, type Resource } from "./resources.ts";
 
 /** The metadata every object has (crds/ defines it once); kind-specific fields are typed by the caller. */
 export type { ObjectMeta };
@@ -224,8 +224,10 @@ export class KubeClient {
     });
   }
 
+  /** Creates the object at the version its apiVersion names (atVersionOf), as kubectl does. */
   create<T extends KubeObject>(r: Resource, obj: T, o: CallOptions = {}): Promise<T> {
-    return this.request<T>("POST", collectionPath(r, obj.metadata?.namespace), {
+    const target = atVersionOf(r, obj.apiVersion);
+    return this.request<T>("POST", collectionPath(target, obj.metadata?.namespace), {
       ...callOptions(o),
       body: obj,
     });

@@ -1,4 +1,8 @@
 import {
+  inferenceSetGroup,
+  inferenceSetKind,
+  inferenceSetPlural,
+  inferenceSetVersion,
   machineGroup,
   machineKind,
   machinePlural,
@@ -24,6 +28,19 @@ export interface Resource {
 
 export function apiVersionOf(r: Resource): string {
   return r.group ? `${r.group}/${r.version}` : r.version;
+}
+
+/**
+ * `r` at the version `apiVersion` names, when it names r's group at another version: an object
+ * written as kaito.sh/v1alpha1 is sent to the v1alpha1 endpoint, as kubectl does, since the API
+ * server refuses a body whose apiVersion differs from the URL's. Anything else leaves r as it is.
+ */
+export function atVersionOf(r: Resource, apiVersion: string | undefined): Resource {
+  if (!apiVersion || !r.group) return r;
+  const slash = apiVersion.indexOf("/");
+  const group = apiVersion.slice(0, slash);
+  const version = apiVersion.slice(slash + 1);
+  return slash > 0 && group === r.group && version && version !== r.version ? { ...r, version } : r;
 }
 
 /** The collection path, e.g. /apis/apps/v1/namespaces/ns/deployments or /api/v1/nodes. */
@@ -77,6 +94,13 @@ export const resources = {
     version: workspaceVersion,
     plural: workspacePlural,
     kind: workspaceKind,
+    namespaced: true,
+  },
+  inferenceSets: {
+    group: inferenceSetGroup,
+    version: inferenceSetVersion,
+    plural: inferenceSetPlural,
+    kind: inferenceSetKind,
     namespaced: true,
   },
   machines: {

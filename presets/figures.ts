@@ -33,7 +33,11 @@ export function figureProblems(f: ModelFigures, dense: boolean): string[] {
     problems.push(`kvHeads (${f.kvHeads}) must divide attentionHeads (${f.attentionHeads})`);
   }
   const attentionWidth = f.attentionHeads * f.headDim;
-  if (attentionWidth < f.hiddenSize / 2 || attentionWidth > f.hiddenSize * 2) {
+  // Latent attention projects through low-rank matrices, so its width is not tied to hidden_size.
+  if (
+    f.kvCacheDim === undefined &&
+    (attentionWidth < f.hiddenSize / 2 || attentionWidth > f.hiddenSize * 2)
+  ) {
     problems.push(
       `attentionHeads x headDim (${attentionWidth}) is far from hiddenSize (${f.hiddenSize}); check headDim`,
     );
@@ -47,10 +51,29 @@ export function figureProblems(f: ModelFigures, dense: boolean): string[] {
     );
   }
   const upper = 2 * f.vocabSize * h + f.layers * (attention + 3 * h * 8 * h);
-  if (dense && f.parameters > upper) {
+  // A mixture of experts holds far more than a dense model of its shape; what one token passes
+  // through (its active parameters) is what the dense bound still limits.
+  const sparse = f.activeParameters !== undefined;
+  const bounded = sparse ? f.activeParameters! : f.parameters;
+  if ((dense || sparse) && bounded > upper) {
     problems.push(
-      `parameters (${f.parameters.toExponential(3)}) is above the ${upper.toExponential(3)} a dense model of this shape can hold`,
+      `${sparse ? "activeParameters" : "parameters"} (${bounded.toExponential(3)}) is above the ${upper.toExponential(3)} a dense model of this shape can hold`,
     );
+  }
+  if (sparse && (!(f.activeParameters! > 0) || f.activeParameters! > f.parameters)) {
+    problems.push(`activeParameters (${f.activeParameters}) must be positive and at most parameters`);
+  }
+  if (f.kvCacheDim !== undefined && (!Number.isSafeInteger(f.kvCacheDim) || f.kvCacheDim <= 0)) {
+    problems.push(`kvCacheDim must be a positive integer, got ${f.kvCacheDim}`);
+  }
+  if (f.checkpointGiB !== undefined) {
+    // Stored quantized: at least one bit and at most 16 bits per parameter.
+    const bytesPerParameter = (f.checkpointGiB * 1024 ** 3) / f.parameters;
+    if (!(bytesPerParameter >= 0.125 && bytesPerParameter <= 2.05)) {
+      problems.push(
+        `checkpointGiB (${f.checkpointGiB}) is ${bytesPerParameter.toFixed(2)} bytes per parameter, not a quantized checkpoint of ${f.parameters.toExponential(3)} parameters`,
+      );
+    }
   }
   return problems;
 }

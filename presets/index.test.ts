@@ -89,7 +89,9 @@ describe("preset lookup", () => {
         'unknown preset "lama-3.1-8b-instruct"; did you mean "llama-3.1-8b-instruct"?',
       );
     }
-    expect(() => mustGetPreset("mistral")).toThrow(/did you mean "mistral-7b" or "mistral-7b-instruct"\?/);
+    expect(() => mustGetPreset("mistral")).toThrow(
+      /did you mean "mistral-7b" or "mistral-7b-instruct" or "mistral-large-3-675b-instruct"\?/,
+    );
   });
 
   it("points at the listing when nothing is close", () => {

@@ -1,7 +1,7 @@
 // The model catalogue, the GPU-memory model and the pod templates. Everything here is pure or
 // reads the embedded catalogue lazily; nothing registers itself or touches the disk at import.
 import { embeddedCatalog } from "./catalog/load.ts";
-import { findPreset, requirePreset } from "./lookup.ts";
+import { findPreset, presetNameProblem, requirePreset } from "./lookup.ts";
 import type { Preset } from "./types.ts";
 
 export type {
@@ -17,6 +17,7 @@ export { RUNTIMES, SERVING_DTYPES, TUNING_METHODS } from "./types.ts";
 export { CatalogError, isCatalogError, type Catalog } from "./catalog/validate.ts";
 export { parseCatalog } from "./catalog/load.ts";
 export { customPreset, type CustomModelFigures } from "./custom.ts";
+export * from "./huggingface/index.ts";
 export {
   DEFAULT_CONCURRENCY,
   DEFAULT_CONTEXT_LENGTH,
@@ -66,4 +67,13 @@ export function getPreset(name: string): Preset | undefined {
 /** The preset called `name`; an unknown name is a UserError that suggests close names. */
 export function mustGetPreset(name: string): Preset {
   return requirePreset(listPresets(), name);
+}
+
+/**
+ * Why `name` cannot be inference.preset.name, as one sentence, or undefined when it can: a
+ * catalogue preset (by name or Hugging Face id) or any Hugging Face model id. Whether such a model
+ * exists and can be read is known only by asking the Hub (HuggingFaceHub).
+ */
+export function checkPresetName(name: string): string | undefined {
+  return presetNameProblem(listPresets(), name);
 }

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import {
   customPreset,
+  gpusForReplica,
   inferenceRequirement,
   kvCapacityTokens,
   mustGetPreset,
@@ -36,6 +37,16 @@ const KAITO_WEIGHTS_GIB: Record<string, number> = {
   "llama-3.3-70b-instruct": 131.42,
   "mistral-7b": 13.49,
   "mistral-7b-instruct": 13.49,
+  // KAITO v0.12's presets. Gemma 3's are computed from the parameter count; the quantized
+  // checkpoints (Ministral 3, DeepSeek, Mistral Large 3) carry KAITO's size as checkpointGiB.
+  "gemma-3-4b-instruct": 8.01,
+  "gemma-3-27b-instruct": 51.1,
+  "ministral-3-3b-instruct": 4.35,
+  "ministral-3-8b-instruct": 9.7,
+  "ministral-3-14b-instruct": 14.65,
+  "deepseek-r1-0528": 641.3,
+  "deepseek-v3-0324": 641.3,
+  "mistral-large-3-675b-instruct": 634.7,
 };
 
 // KAITO's `BytesPerToken` (2 x layers x kv_heads x head_dim x 2): mistral/model.go,
@@ -50,6 +61,10 @@ const KAITO_BYTES_PER_TOKEN: Record<string, number> = {
   "deepseek-r1-distill-qwen-14b": 196608,
   "phi-4": 204800,
   "phi-4-mini-instruct": 131072,
+  // Latent attention: bytesPerToken of deepseek-v3-1-base in
+  // presets/workspace/models/supported_models_best_effort.yaml (61 layers x 576 x 2).
+  "deepseek-v3-0324": 70272,
+  "deepseek-r1-0528": 70272,
 };
 
 describe("weights and KV cache against KAITO's preset data", () => {
@@ -61,6 +76,28 @@ describe("weights and KV cache against KAITO's preset data", () => {
     "%s caches as many KV bytes per token as KAITO says",
     (name, kaito) => {
       expect(inferenceRequirement(mustGetPreset(name)).breakdown.kvBytesPerToken).toBe(kaito);
+    },
+  );
+});
+
+describe("KAITO v0.12's large presets", () => {
+  // presets/workspace/models/gpt/model.go: gpt-oss-120b's TotalGPUMemoryRequirement is "a single
+  // 80GB GPU"; OpenAI publishes its MXFP4 checkpoint as 65 GB.
+  it("fit gpt-oss-120b on one 80 GB GPU and gpt-oss-20b on one 24 GB GPU", () => {
+    expect(gpusForReplica(mustGetPreset("gpt-oss-120b"), 80)).toBe(1);
+    expect(gpusForReplica(mustGetPreset("gpt-oss-20b"), 24)).toBe(1);
+    within(weightBytes(mustGetPreset("gpt-oss-120b").figures, "bf16") / 1e9, 65, 0.01);
+  });
+
+  // DeepSeek V3 and Mistral Large 3 at FP8 (~640 GiB) do not fit 8 x 80 GB with room for a KV
+  // cache, which is why KAITO runs them across nodes; 8 x H200 (141 GB) holds one.
+  it.each(["deepseek-v3-0324", "deepseek-r1-0528", "mistral-large-3-675b-instruct"])(
+    "%s needs more than one 8 x 80 GB node, and fits one 8 x 141 GB node",
+    (name) => {
+      const preset = mustGetPreset(name);
+      expect(gpusForReplica(preset, 80, {}, 8)).toBeUndefined();
+      expect(gpusForReplica(preset, 80, {}, 16)).toBe(16);
+      expect(gpusForReplica(preset, 141, {}, 8)).toBe(8);
     },
   );
 });

@@ -26,6 +26,24 @@ export interface ModelFigures {
   readonly maxContext: number;
   readonly dtype: NativeDtype;
   readonly tiedEmbeddings: boolean;
+  /**
+   * Mixture of experts: the parameters one token passes through (all experts' weights stay in
+   * GPU memory; this only marks the model as sparse). Absent for dense models.
+   */
+  readonly activeParameters?: number;
+  /**
+   * Multi-head latent attention (DeepSeek V3, Mistral Large 3): the width of the one latent vector
+   * cached per token per layer, kv_lora_rank + qk_rope_head_dim (576), instead of a key and a value
+   * per KV head. Absent for multi-head and grouped-query attention.
+   */
+  readonly kvCacheDim?: number;
+  /**
+   * The checkpoint's weights are stored quantized (config.json quantization_config.quant_method:
+   * fp8, mxfp4, compressed-tensors): checkpointGiB, the size of its weight files, is then what the
+   * weights take in GPU memory when served as published, not parameters x 2 bytes.
+   */
+  readonly quantization?: string;
+  readonly checkpointGiB?: number;
 }
 
 /** Where the serving pod gets the weights from. */

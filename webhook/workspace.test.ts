@@ -162,3 +162,40 @@ describe("validation at admission", () => {
     expect(validateWorkspace(request(bad)).allowed).toBe(true);
   });
 });
+
+describe("Hugging Face model ids at admission", () => {
+  const hf = (): Workspace => {
+    const ws = example("v1beta1/workspace-qwen-coder-auto-sku.yaml");
+    ws.inference!.preset!.name = "Qwen/Qwen3-8B";
+    return ws;
+  };
+
+  it("admits an organisation/name id for inference, and gives it vLLM even through v1alpha1", () => {
+    expect(validateWorkspace(request(hf(), { version: "v1beta1" })).allowed).toBe(true);
+    // v1alpha1's default is the transformers server, which cannot run a model outside the catalogue.
+    expect(patchOf(mutateWorkspace(request(hf())))).toEqual([
+      { op: "add", path: "/metadata/annotations", value: { "kaito.sh/runtime": "vllm" } },
+    ]);
+  });
+
+  it("refuses the transformers runtime for an id, and a name that is neither preset nor id", () => {
+    const ws = hf();
+    ws.metadata!.annotations = { "kaito.sh/runtime": "transformers" };
+    expect(denial(validateWorkspace(request(ws, { version: "v1beta1" })))).toMatch(
+      /a Hugging Face model id runs on vLLM only/,
+    );
+    const unknown = hf();
+    unknown.inference!.preset!.name = "not a model";
+    expect(denial(validateWorkspace(request(unknown, { version: "v1beta1" })))).toMatch(
+      /is not a known preset; valid names are .* or a Hugging Face model id such as Qwen\/Qwen3-8B\./,
+    );
+  });
+
+  it("refuses an id as the model to tune: tuning runs on the catalogue's images", () => {
+    const ws = example("kaito_workspace_phi_3_tuning.yaml");
+    ws.tuning!.preset!.name = "Qwen/Qwen3-8B";
+    expect(denial(validateWorkspace(request(ws)))).toMatch(
+      /^tuning.preset.name "Qwen\/Qwen3-8B" is not a known preset/,
+    );
+  });
+});

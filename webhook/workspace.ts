@@ -13,6 +13,7 @@
  */
 import { runtimeAnnotation, workspaceGroup, workspaceKind, type Workspace } from "../crds/index.ts";
 import {
+  checkPresetName,
   contract,
   getPreset,
   listPresets,
@@ -44,8 +45,9 @@ export function requestedVersion(r: AdmissionRequest): string {
 /** The runtime a Workspace created through `version` gets when it names none. */
 export function defaultRuntimeFor(version: string, preset: Preset | undefined): RuntimeName {
   if (version !== chatApiVersion) return "vllm";
-  // A preset the transformers server cannot run keeps vLLM: no runtime would serve /chat.
-  return !preset || preset.runtimes.includes("transformers") ? "transformers" : "vllm";
+  // A preset the transformers server cannot run keeps vLLM: no runtime would serve /chat. A
+  // Hugging Face model id that is no catalogue preset runs on vLLM only.
+  return preset?.runtimes.includes("transformers") ? "transformers" : "vllm";
 }
 
 /** POST /mutate: records the runtime of a Workspace created through v1alpha1. */
@@ -65,14 +67,22 @@ export function mutateWorkspace(r: AdmissionRequest): AdmissionDecision {
 }
 
 /**
- * Whether `name` names a preset, and if not, one sentence listing the valid names. The one place
- * that decides what a preset name may be (Hugging Face model ids will be learnt here).
+ * Whether `name` may be the preset of `field`, and if not, one sentence listing the valid names.
+ * Inference also takes any Hugging Face model id (organisation/name), which the operator sizes
+ * from its config.json (presets' checkPresetName, the one rule of what such an id is); tuning
+ * takes catalogue presets only, since KAITO's tuning images carry their model.
  */
-export function presetNameProblem(field: string, name: string): string | undefined {
+export function presetNameProblem(
+  field: string,
+  name: string,
+  o: { huggingFace: boolean } = { huggingFace: false },
+): string | undefined {
   if (getPreset(name)) return undefined;
+  if (o.huggingFace && checkPresetName(name) === undefined) return undefined;
+  const also = o.huggingFace ? " or a Hugging Face model id such as Qwen/Qwen3-8B" : "";
   return `${field} "${name}" is not a known preset; valid names are ${listPresets()
     .map((p) => p.name)
-    .join(", ")}.`;
+    .join(", ")}${also}.`;
 }
 
 /** Every problem the catalogue finds in a Workspace, one sentence each. */
@@ -90,9 +100,14 @@ export function workspaceProblems(ws: Workspace): string[] {
   }
   const inferencePreset = ws.inference?.preset?.name;
   if (inferencePreset !== undefined) {
-    const problem = presetNameProblem("inference.preset.name", inferencePreset);
+    const problem = presetNameProblem("inference.preset.name", inferencePreset, { huggingFace: true });
     if (problem) problems.push(problem);
     const preset = getPreset(inferencePreset);
+    if (!preset && !problem && runtime === "transformers") {
+      problems.push(
+        `a Hugging Face model id runs on vLLM only; remove the annotation ${runtimeAnnotation} or set it to vllm.`,
+      );
+    }
     if (preset && runtime && !preset.runtimes.includes(runtime)) {
       problems.push(
         `preset "${preset.name}" does not run on ${runtime}; set the annotation ${runtimeAnnotation} to ${preset.runtimes.join(" or ")}.`,

@@ -81,12 +81,30 @@ ${nodeProvisionerUsage}
                                     Credentials come from the Azure identity chain (environment,
                                     workload identity, managed identity, az login); a private CA
                                     for the endpoint is trusted through $NODE_EXTRA_CA_CERTS.
+  --hf-endpoint URL                 the Hugging Face Hub that sizes models named by their id
+                                    (or $HF_ENDPOINT; default https://huggingface.co)
   --log-level debug|info|warn|error (default: info)
   --log-format text|json            text lines on a terminal, JSON lines otherwise (default)
   -h, --help                        show this help
 `;
 
 const levels: LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** --hf-endpoint / HF_ENDPOINT, checked before anything starts. */
+export function hubEndpoint(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:"))
+    throw new UserError(
+      `--hf-endpoint must be an http(s) URL such as https://huggingface.co, got "${value}".`,
+    );
+  return value;
+}
 
 function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
@@ -138,6 +156,7 @@ export const controllerCommand: Command = {
         "azure-image": { type: "string" },
         "azure-node-join-data-file": { type: "string" },
         "azure-endpoint": { type: "string" },
+        "hf-endpoint": { type: "string" },
       },
       "controller",
     );
@@ -225,6 +244,7 @@ export const controllerCommand: Command = {
     const azure =
       cloud === "azure" && nodeProvisioner.mode === "builtin" ? azureSettingsFrom(values, io.env) : undefined;
     if (azure) await loadJoinData(azure.joinData);
+    const hfEndpoint = hubEndpoint(values["hf-endpoint"] ?? io.env.HF_ENDPOINT);
     const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }), {
       timeoutMs,
       rateLimit: qps > 0 ? { qps, burst } : false,
@@ -248,6 +268,7 @@ export const controllerCommand: Command = {
           localBootDelayMs: bootDelaySeconds * 1000,
           schedulerName,
           ...(webhook ? { webhook } : {}),
+          hfEndpoint,
           ...(azure ? { azure } : {}),
           leaderElection: values["leader-elect"]
             ? { namespace: values["leader-election-namespace"]!, ...timing }

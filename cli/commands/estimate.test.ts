@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grantedToken, llama32_1b, qwen3_8b } from "../../test/huggingface-standin/fixtures.ts";
+import { startHuggingFaceStandin, type HuggingFaceStandin } from "../../test/huggingface-standin/server.ts";
 import { runCli } from "../main.ts";
 import { estimateCommand, parameterCount } from "./estimate.ts";
 import { captureIO, type CapturedIO } from "../test-io.ts";
@@ -177,6 +179,52 @@ describe("kaito estimate input errors", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
       /^kaito estimate: .*--gpus.*; run `npm run kaito -- estimate --help` for the options\.\n$/,
+    );
+  });
+});
+
+describe("kaito estimate --model, against the Hugging Face stand-in", () => {
+  let standin: HuggingFaceStandin;
+  beforeAll(async () => {
+    standin = await startHuggingFaceStandin();
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const hf = () => ["--hf-endpoint", standin.url];
+
+  it("sizes a model from its config.json as the operator does", async () => {
+    const r = await json(["--model", qwen3_8b.id, ...hf()]);
+    expect(r.model).toMatchObject({ name: qwen3_8b.id, parameters: 8190735360, layers: 36, kvHeads: 8 });
+    const t = io();
+    expect(await estimateCommand.run(["--model", qwen3_8b.id, ...hf()], t)).toBe(0);
+    expect(t.out()).toMatch(/^model {4}Qwen\/Qwen3-8B: 8\.19B parameters, 36 layers/m);
+  });
+
+  it("takes a catalogue model's Hugging Face id without asking the Hub", async () => {
+    const before = standin.requests.length;
+    const r = await json(["--model", "google/gemma-3-4b-it", ...hf()]);
+    expect((r.model as { name: string }).name).toBe("gemma-3-4b-instruct");
+    expect(standin.requests.length).toBe(before);
+  });
+
+  it("reads a gated model with the token of --hf-token-file or $HF_TOKEN, and says how without one", async () => {
+    const refused = await fails(["--model", llama32_1b.id, ...hf()]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain(`"${llama32_1b.id}" is gated on Hugging Face`);
+    expect(refused.err).toContain("--hf-token-file or $HF_TOKEN");
+    const t = io();
+    t.env.HF_TOKEN = grantedToken;
+    expect(await estimateCommand.run(["--model", llama32_1b.id, ...hf(), "-o", "json"], t)).toBe(0);
+    expect(JSON.parse(t.out()).model.layers).toBe(16);
+  });
+
+  it("says an unknown model is unknown, and refuses a name that is no id", async () => {
+    expect((await fails(["--model", "nobody/nothing", ...hf()])).err).toContain(
+      'Hugging Face has no model "nobody/nothing"',
+    );
+    expect((await fails(["--model", "qwen3", ...hf()])).err).toContain(
+      "--model takes a Hugging Face model id",
     );
   });
 });

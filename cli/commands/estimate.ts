@@ -17,15 +17,19 @@ import {
   type TuningMethod,
 } from "../../presets/index.ts";
 import { formatParameters, formatTable, gib, outputFormat } from "./presets.ts";
+import { CliModels, huggingFaceOptions, huggingFaceUsage } from "./huggingface.ts";
+import { getPreset, isHuggingFaceModelId } from "../../presets/index.ts";
 
-const usage = `Usage: npm run kaito -- estimate (--preset NAME | --params N --layers N --hidden N --heads N --kv-heads N [--head-dim N] [--vocab N]) [options]
+const usage = `Usage: npm run kaito -- estimate (--preset NAME | --model ORG/NAME | --params N --layers N --hidden N --heads N --kv-heads N [--head-dim N] [--vocab N]) [options]
 
 Estimates the GPU memory one replica of a model needs, term by term, and how many GPUs of common
-sizes it takes. Name a preset, or describe any decoder-only model by its figures from its
-config.json.
+sizes it takes. Name a preset, a Hugging Face model (sized from its config.json, as the operator
+sizes inference.preset.name), or describe any decoder-only model by its figures.
 
 Model:
   --preset NAME        a preset from \`kaito presets\`
+  --model ORG/NAME     a Hugging Face model id, e.g. Qwen/Qwen3-8B
+${huggingFaceUsage}
   --params N           parameter count: 7.2e9, 7200000000 or 7.2B
   --layers N           num_hidden_layers
   --hidden N           hidden_size
@@ -67,6 +71,8 @@ const REQUIRED_FIGURES = ["params", "layers", "hidden", "heads", "kv-heads"] as 
 
 const options = {
   preset: { type: "string" },
+  model: { type: "string" },
+  ...huggingFaceOptions,
   params: { type: "string" },
   layers: { type: "string" },
   hidden: { type: "string" },
@@ -92,15 +98,28 @@ export const estimateCommand: Command = {
   async run(args, io) {
     const { values } = parseCommandArgs(args, options, "estimate");
     const format = outputFormat(values.output, "estimate");
-    const preset = modelFrom(values);
+    const preset = await modelFrom(values, io);
     const result = values.tuning === undefined ? serving(preset, values) : tuning(preset, values);
     io.stdout.write(format === "json" ? `${JSON.stringify(result.json, null, 2)}\n` : result.table);
     return 0;
   },
 };
 
-function modelFrom(values: Values): Preset {
+async function modelFrom(values: Values, io: Parameters<Command["run"]>[1]): Promise<Preset> {
   const given = FIGURE_FLAGS.filter((f) => values[f] !== undefined);
+  if (values.model !== undefined) {
+    if (values.preset !== undefined || given.length > 0) {
+      throw new UserError(`use one of --model, --preset or the model figures, not several.`);
+    }
+    const id = values.model.trim();
+    const known = getPreset(id);
+    if (known) return known;
+    if (!isHuggingFaceModelId(id))
+      throw new UserError(
+        `--model takes a Hugging Face model id such as Qwen/Qwen3-8B, got "${values.model}".`,
+      );
+    return new CliModels(values, io).preset(id, io.signal);
+  }
   if (values.preset !== undefined) {
     if (given.length > 0) {
       throw new UserError(`use either --preset or the model figures (--${given[0]}), not both.`);
@@ -170,7 +189,14 @@ function describeModel(p: Preset): string {
     f.kvHeads === f.attentionHeads
       ? `${f.attentionHeads} heads`
       : `${f.attentionHeads} heads (${f.kvHeads} KV)`;
-  return `${p.name}: ${formatParameters(f.parameters)} parameters, ${f.layers} layers, hidden ${f.hiddenSize}, ${attention}, head dim ${f.headDim}, vocab ${f.vocabSize}, ${f.dtype}`;
+  const extras = [
+    f.activeParameters !== undefined
+      ? `mixture of experts, ${formatParameters(f.activeParameters)} active`
+      : "",
+    f.kvCacheDim !== undefined ? `latent attention (${f.kvCacheDim} cached per layer)` : "",
+    f.quantization !== undefined ? `published in ${f.quantization} (${gib(f.checkpointGiB ?? 0)} GiB)` : "",
+  ].filter(Boolean);
+  return `${p.name}: ${formatParameters(f.parameters)} parameters, ${f.layers} layers, hidden ${f.hiddenSize}, ${attention}, head dim ${f.headDim}, vocab ${f.vocabSize}, ${f.dtype}${extras.map((e) => `, ${e}`).join("")}`;
 }
 
 function gpuTable(counts: Record<string, number | null>, limit: number): string {
@@ -178,7 +204,7 @@ function gpuTable(counts: Record<string, number | null>, limit: number): string 
     ["GPU MEMORY", "GPUS PER REPLICA"],
     ...Object.entries(counts).map(([size, k]) => [
       `${size} GiB`,
-      k === null ? `does not fit on ${limit}` : String(k),
+      k === null ? `does not fit on ${limit}` : k > 8 ? `${k} (${k / 8} nodes of 8)` : String(k),
     ]),
   ];
   return formatTable(rows);
@@ -193,14 +219,22 @@ function serving(preset: Preset, values: Values): Output {
   };
   const r = inferenceRequirement(preset, servingOptions);
   const counts: Record<string, number | null> = {};
+  // A model that may span nodes is counted up to 8 nodes of 8 GPUs, as the planner allows.
+  const limit = preset.multiNode && r.maxGpusPerReplica === 8 ? 64 : r.maxGpusPerReplica;
   for (const size of COMMON_GPU_SIZES_GIB) {
-    counts[String(size)] = gpusForReplica(preset, size, servingOptions, r.maxGpusPerReplica) ?? null;
+    counts[String(size)] = gpusForReplica(preset, size, servingOptions, limit) ?? null;
   }
   const b = r.breakdown;
   const s = r.settings;
   const reserveNote = s.runtime === "vllm" ? "vLLM leaves 10% of each GPU unused" : "allocator fragmentation";
   const lines = [
-    ["weights", gib(b.weightsGiB), s.dtype],
+    [
+      "weights",
+      gib(b.weightsGiB),
+      preset.figures.quantization && (s.dtype === "bf16" || s.dtype === "fp16")
+        ? `as published (${preset.figures.quantization})`
+        : s.dtype,
+    ],
     [
       "KV cache",
       gib(b.kvCacheGiB),
@@ -221,7 +255,7 @@ function serving(preset: Preset, values: Values): Output {
     `serving  ${s.runtime}, ${s.dtype}, context ${s.contextLength}, concurrency ${s.concurrency}\n\n` +
     formatTable([["TERM", "GiB", "NOTE"], ...lines], new Set([1])) +
     "\n" +
-    gpuTable(counts, r.maxGpusPerReplica);
+    gpuTable(counts, limit);
   const json = {
     model: { name: preset.name, ...preset.figures },
     settings: s,

@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import path, { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { llama32_1b, qwen3_8b } from "../../test/huggingface-standin/fixtures.ts";
+import { startHuggingFaceStandin, type HuggingFaceStandin } from "../../test/huggingface-standin/server.ts";
 import { runCli } from "../main.ts";
 import { checkPlan, parseProblem, type Plan } from "../../planner/packing/index.ts";
 import { toCatalogEntries } from "../../planner/catalog/index.ts";
@@ -133,7 +135,68 @@ ${body}`;
     const other = file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
     expect(await runCli(["plan", "-f", other], t)).toBe(1);
     expect(t.err()).toBe(
-      `kaito plan: ${other} document 1 is a ConfigMap, not a kaito.sh/v1alpha1 Workspace.\n`,
+      `kaito plan: ${other} document 1 is a ConfigMap, not a kaito.sh/v1alpha1 or kaito.sh/v1beta1 Workspace or InferenceSet.\n`,
     );
   });
 });
+
+describe("kaito plan -f with KAITO v0.12's manifests", () => {
+  let standin: HuggingFaceStandin;
+  beforeAll(async () => {
+    standin = await startHuggingFaceStandin();
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+
+  it("plans the v1beta1 examples, the InferenceSet as its replicas", async () => {
+    const dir = path.resolve(import.meta.dirname, "../../../shared/examples/v1beta1");
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .flatMap((f) => ["-f", path.join(dir, f)]);
+    const t = io();
+    expect(await runCli(["plan", ...files, "-o", "json"], t)).toBe(0);
+    const plan = JSON.parse(t.out()) as Plan;
+    expect(plan.unplaced).toEqual([]);
+    const set = plan.placements.filter((p) => p.demand === "default/mistral-7b");
+    expect(set.map((p) => p.replica).sort()).toEqual([0, 1]);
+    for (const p of set)
+      expect(plan.newNodes.find((n) => n.name === p.node)!.sku).toBe("Standard_NC24ads_A100_v4");
+  });
+
+  it("sizes a Hugging Face model id from its config.json through the Hub", async () => {
+    const manifest = file(
+      "hf.yaml",
+      `apiVersion: kaito.sh/v1beta1
+kind: Workspace
+metadata: {name: qwen}
+resource:
+  labelSelector: {matchLabels: {apps: qwen}}
+inference:
+  preset: {name: ${qwen3_8b.id}}
+`,
+    );
+    const t = io();
+    expect(await runCli(["plan", "-f", manifest, "--hf-endpoint", standin.url, "-o", "json"], t)).toBe(0);
+    const plan = JSON.parse(t.out()) as Plan;
+    expect(plan.unplaced).toEqual([]);
+    expect(new Set(plan.placements.map((p) => `${p.demand}#${p.replica}`))).toEqual(
+      new Set(["default/qwen#0"]),
+    );
+    const gated = file("gated.yaml", manifestFor(llama32_1b.id));
+    const refused = io();
+    expect(await runCli(["plan", "-f", gated, "--hf-endpoint", standin.url], refused)).toBe(1);
+    expect(refused.err()).toContain("is gated on Hugging Face");
+  });
+});
+
+function manifestFor(model: string): string {
+  return `apiVersion: kaito.sh/v1beta1
+kind: Workspace
+metadata: {name: gated}
+resource:
+  labelSelector: {matchLabels: {apps: gated}}
+inference:
+  preset: {name: ${model}}
+`;
+}

@@ -4,8 +4,10 @@ import { parseAllDocuments } from "yaml";
 import type { Command } from "../command.ts";
 import { parseCommandArgs } from "../args.ts";
 import { errorMessage, UserError } from "../../lib/errors.ts";
-import type { Workspace } from "../../crds/index.ts";
-import { workspaceApiVersion, workspaceKind } from "../../crds/workspace/constants.ts";
+import { inferenceSetKind, type InferenceSet, type Workspace } from "../../crds/index.ts";
+import { workspaceApiVersions, workspaceKind } from "../../crds/workspace/constants.ts";
+import { getPreset, isHuggingFaceModelId, type Preset } from "../../presets/index.ts";
+import { CliModels, huggingFaceOptions, huggingFaceUsage } from "./huggingface.ts";
 import { nodeLabelsFor } from "../../controller/workspace/machines.ts";
 import { modelNeed } from "../../controller/workspace/requirement.ts";
 import { loadCatalog, toCatalogEntries } from "../../planner/catalog/index.ts";
@@ -21,7 +23,7 @@ import {
 } from "../../planner/packing/index.ts";
 import { formatTable, outputFormat } from "./presets.ts";
 
-const usage = `Usage: npm run kaito -- plan (--problem FILE | -f WORKSPACE.yaml [-f ...] [--region R]) [options]
+const usage = `Usage: npm run kaito -- plan (--problem FILE | -f MANIFEST.yaml [-f ...] [--region R]) [options]
 
 Finds the cheapest GPU nodes for a set of workloads, solved as an integer program (GLPK), and
 says how far from optimal the plan can be at most (its lower bound and gap).
@@ -29,9 +31,12 @@ says how far from optimal the plan can be at most (its lower bound and gap).
 Input:
   --problem FILE        a planning problem, YAML or JSON: catalog (default: the embedded Azure
                         GPU snapshot), quota, nodes, demands
-  -f, --filename FILE   Workspace manifests (several -f, or several documents per file): one
-                        demand per Workspace, sized by its preset's memory model
+  -f, --filename FILE   Workspace and InferenceSet manifests (kaito.sh/v1alpha1 or v1beta1;
+                        several -f, or several documents per file): one demand per Workspace or
+                        InferenceSet, sized by its preset's memory model, or by the config.json of
+                        the Hugging Face model it names
   --region R            Azure region the Workspaces are meant for; prices stay the snapshot's
+${huggingFaceUsage}
 
 Solver:
   --time-limit MS       stop and return the best plan found after this long (default: ${DEFAULT_TIME_LIMIT_MS})
@@ -59,6 +64,7 @@ export const planCommand: Command = {
         "time-limit": { type: "string" },
         gap: { type: "string" },
         output: { type: "string", short: "o" },
+        ...huggingFaceOptions,
       },
       "plan",
     );
@@ -81,12 +87,13 @@ export const planCommand: Command = {
     if (values.problem !== undefined) {
       problem = parseProblem(await readText(values.problem, io.cwd), { defaultCatalog: catalog });
     } else {
-      const workspaces: Workspace[] = [];
+      const workspaces: PlannedWorkspace[] = [];
       for (const f of files) workspaces.push(...parseWorkspaces(await readText(f, io.cwd), f));
       const retired = toCatalogEntries(loadCatalog(), { includeRetired: true }).filter(
         (s) => !catalog.some((c) => c.name === s.name),
       );
-      const built = workspaceProblem(workspaces, catalog, retired);
+      const models = await huggingFaceModels(workspaces, new CliModels(values, io), io.signal);
+      const built = workspaceProblem(workspaces, catalog, retired, models);
       problem = built.problem;
       for (const w of built.warnings) io.stderr.write(`kaito plan: ${w}\n`);
       const snapshotRegion = loadCatalog().skus[0]?.priceRegion;
@@ -121,11 +128,38 @@ async function readText(path: string, cwd: string): Promise<string> {
   }
 }
 
-/** Every Workspace in a multi-document YAML file; anything else in it is an error. */
-export function parseWorkspaces(text: string, file: string): Workspace[] {
+/**
+ * A Workspace to plan; `replicas` is set for an InferenceSet's template, whose replicas each run
+ * one copy of it (a Workspace's own count means nodes when it names an instance type).
+ */
+export type PlannedWorkspace = Workspace & { replicas?: number };
+
+/** The Workspace each replica of an InferenceSet is, with the set's replica count. */
+function fromInferenceSet(set: InferenceSet, where: string): PlannedWorkspace {
+  const name = set.metadata?.name;
+  if (!name) throw new UserError(`${where} has no metadata.name.`);
+  if (!set.spec?.labelSelector) throw new UserError(`${where} (${name}) has no spec.labelSelector.`);
+  if (!set.spec.template?.inference)
+    throw new UserError(`${where} (${name}) has no spec.template.inference.`);
+  const t = set.spec.template;
+  return {
+    apiVersion: set.apiVersion,
+    kind: workspaceKind,
+    metadata: { namespace: "default", ...set.metadata },
+    resource: {
+      ...(t.resource?.instanceType ? { instanceType: t.resource.instanceType } : {}),
+      labelSelector: set.spec.labelSelector,
+    },
+    inference: t.inference,
+    replicas: set.spec.replicas ?? 1,
+  };
+}
+
+/** Every Workspace and InferenceSet in a multi-document YAML file; anything else is an error. */
+export function parseWorkspaces(text: string, file: string): PlannedWorkspace[] {
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) throw new UserError(`${file} is not YAML.`);
-  const out: Workspace[] = [];
+  const out: PlannedWorkspace[] = [];
   docs.forEach((doc, i) => {
     if (doc.errors.length > 0) {
       throw new UserError(
@@ -135,10 +169,17 @@ export function parseWorkspaces(text: string, file: string): Workspace[] {
     const obj = doc.toJS() as Partial<Workspace> & { apiVersion?: string; kind?: string };
     if (obj === null || obj === undefined) return;
     const where = `${file} document ${i + 1}`;
-    if (obj.kind !== workspaceKind || obj.apiVersion !== workspaceApiVersion) {
+    if (
+      (obj.kind !== workspaceKind && obj.kind !== inferenceSetKind) ||
+      !workspaceApiVersions.includes(obj.apiVersion ?? "")
+    ) {
       throw new UserError(
-        `${where} is a ${obj.kind ?? "document without kind"}, not a ${workspaceApiVersion} Workspace.`,
+        `${where} is a ${obj.kind ?? "document without kind"}, not a ${workspaceApiVersions.join(" or ")} Workspace or InferenceSet.`,
       );
+    }
+    if (obj.kind === inferenceSetKind) {
+      out.push(fromInferenceSet(obj as unknown as InferenceSet, where));
+      return;
     }
     if (!obj.metadata?.name) throw new UserError(`${where} has no metadata.name.`);
     if (!obj.resource?.labelSelector)
@@ -151,60 +192,88 @@ export function parseWorkspaces(text: string, file: string): Workspace[] {
   return out;
 }
 
+/** The presets of the Hugging Face models the Workspaces name, read from the Hub once each. */
+async function huggingFaceModels(
+  workspaces: readonly Workspace[],
+  hub: CliModels,
+  signal?: AbortSignal,
+): Promise<Map<string, Preset>> {
+  const ids = new Set<string>();
+  for (const ws of workspaces) {
+    const name = (ws.inference?.preset ?? ws.tuning?.preset)?.name?.trim();
+    if (name && !getPreset(name) && isHuggingFaceModelId(name)) ids.add(name);
+  }
+  const out = new Map<string, Preset>();
+  for (const id of ids) out.set(id, await hub.preset(id, signal));
+  return out;
+}
+
 /**
- * One demand per Workspace, as the controller sizes it: the preset's memory model; `count`
- * replicas on the planner's choice of SKU, or `count` nodes of the named instance type.
+ * One demand per Workspace (or InferenceSet), as the controller sizes it: the preset's memory
+ * model, or a Hugging Face model's config.json (`models`, by id); `count` replicas on the
+ * planner's choice of SKU, or `count` nodes of the named instance type; an InferenceSet's
+ * replicas, each one Workspace.
  */
 export function workspaceProblem(
-  workspaces: Workspace[],
+  workspaces: PlannedWorkspace[],
   available: SkuSpec[],
   retired: SkuSpec[] = [],
+  models: ReadonlyMap<string, Preset> = new Map(),
 ): { problem: Problem; warnings: string[] } {
   const catalog = [...available];
   const warnings: string[] = [];
   const seen = new Set<string>();
-  const demands = workspaces.map((ws): Demand => {
-    const name = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
-    if (seen.has(name)) throw new UserError(`Workspace ${name} appears twice.`);
-    seen.add(name);
-    const need = modelNeed(ws);
-    if (need.kind !== "preset") {
-      throw new UserError(
-        `Workspace ${name} runs a custom inference.template, which has no model to size; plan it by hand.`,
-      );
-    }
-    const count = ws.resource.count ?? 1;
-    const base: Demand = {
-      name,
-      replicas: count,
-      totalGpuMemoryGiB: need.requirement.totalGpuMemoryGiB,
-      minGpuMemoryGiB: need.requirement.minGpuMemoryGiB,
-      labels: nodeLabelsFor(ws),
-      maxNodesPerReplica: MAX_NODES_PER_REPLICA,
-    };
-    const type = ws.resource.instanceType;
-    if (!type) return base;
-    const same = (s: SkuSpec) => s.name.toLowerCase() === type.toLowerCase();
-    let sku = catalog.find(same);
-    const old = sku ? undefined : retired.find(same);
-    if (old) {
-      // The KAITO docs' examples still name retired sizes: plan with them, but say so.
-      warnings.push(
-        `Workspace ${name} asks for ${old.name}, which Azure has retired; planning with it anyway.`,
-      );
-      catalog.push(old);
-      sku = old;
-    }
-    if (!sku) {
-      throw new UserError(
-        `Workspace ${name} asks for instance type ${type}, which the catalogue does not offer (retired or not a GPU size); leave it out to let the planner choose.`,
-      );
-    }
-    // KAITO's count is nodes: one replica per node, or replicas spanning the nodes they need.
-    const shape = shapeOn({ ...base, skus: [sku.name] }, sku);
-    const nodes = shape.kind === "multi" ? shape.nodes : 1;
-    return { ...base, skus: [sku.name], replicas: Math.max(1, Math.floor(count / nodes)) };
-  });
+  const scaledToZero = workspaces.filter((ws) => ws.replicas === 0);
+  for (const ws of scaledToZero)
+    warnings.push(
+      `InferenceSet ${ws.metadata!.namespace}/${ws.metadata!.name} has 0 replicas: nothing to plan for it.`,
+    );
+  const demands = workspaces
+    .filter((ws) => ws.replicas !== 0)
+    .map((ws): Demand => {
+      const name = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+      if (seen.has(name)) throw new UserError(`Workspace ${name} appears twice.`);
+      seen.add(name);
+      const need = modelNeed(ws, models.get((ws.inference?.preset ?? ws.tuning?.preset)?.name?.trim() ?? ""));
+      if (need.kind !== "preset") {
+        throw new UserError(
+          `Workspace ${name} runs a custom inference.template, which has no model to size; plan it by hand.`,
+        );
+      }
+      const count = ws.replicas ?? ws.resource.count ?? 1;
+      const base: Demand = {
+        name,
+        replicas: count,
+        totalGpuMemoryGiB: need.requirement.totalGpuMemoryGiB,
+        minGpuMemoryGiB: need.requirement.minGpuMemoryGiB,
+        labels: nodeLabelsFor(ws),
+        maxNodesPerReplica: MAX_NODES_PER_REPLICA,
+      };
+      const type = ws.resource.instanceType;
+      if (!type) return base;
+      const same = (s: SkuSpec) => s.name.toLowerCase() === type.toLowerCase();
+      let sku = catalog.find(same);
+      const old = sku ? undefined : retired.find(same);
+      if (old) {
+        // The KAITO docs' examples still name retired sizes: plan with them, but say so.
+        warnings.push(
+          `Workspace ${name} asks for ${old.name}, which Azure has retired; planning with it anyway.`,
+        );
+        catalog.push(old);
+        sku = old;
+      }
+      if (!sku) {
+        throw new UserError(
+          `Workspace ${name} asks for instance type ${type}, which the catalogue does not offer (retired or not a GPU size); leave it out to let the planner choose.`,
+        );
+      }
+      // KAITO's count is nodes: one replica per node, or replicas spanning the nodes they need.
+      // An InferenceSet's count is replicas, each on the nodes it needs.
+      const shape = shapeOn({ ...base, skus: [sku.name] }, sku);
+      const nodes = shape.kind === "multi" ? shape.nodes : 1;
+      const replicas = ws.replicas ?? Math.max(1, Math.floor(count / nodes));
+      return { ...base, skus: [sku.name], replicas };
+    });
   return { problem: { catalog, quota: {}, nodes: [], demands }, warnings };
 }
 

@@ -23,6 +23,7 @@ import {
 import { karpenterInstanceTypes } from "../../provisioner/cloud/local/index.ts";
 import { kwokNodeClass } from "../../controller/nodeprovision/index.ts";
 import { nodeProvisionerFlags, nodeProvisionerFrom, nodeProvisionerUsage } from "../node-provisioner.ts";
+import { hubEndpoint } from "./controller.ts";
 
 const crdDir = path.resolve(import.meta.dirname, "../../crds");
 
@@ -51,6 +52,8 @@ ${nodeProvisionerUsage}
                                     nothing serves its claims; byo makes no nodes: label your own.
   --log-format text|json            the operator's log: text lines on a terminal, JSON lines
                                     otherwise (default)
+  --hf-endpoint URL                 the Hugging Face Hub that sizes models named by their id
+                                    (or $HF_ENDPOINT; default https://huggingface.co)
   -h, --help                        show this help
 `;
 
@@ -81,6 +84,7 @@ export const upCommand: Command = {
         "boot-delay": { type: "string", default: "3" },
         ...nodeProvisionerFlags,
         "log-format": { type: "string" },
+        "hf-endpoint": { type: "string" },
       },
       "up",
     );
@@ -100,6 +104,7 @@ export const upCommand: Command = {
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
+    const hfEndpoint = hubEndpoint(values["hf-endpoint"] ?? io.env.HF_ENDPOINT);
     const format = values["log-format"] as LogFormat | undefined;
     if (format !== undefined && !logFormats.includes(format))
       throw new UserError(`--log-format must be text or json, got "${format}".`);
@@ -178,6 +183,7 @@ export const upCommand: Command = {
           address: values["webhook-bind-address"]!,
           registration: { mode: "url", configurationName: "kaito-ts-workspaces" },
         },
+        hfEndpoint,
         onManager: (m) => (manager = m),
         onWebhook: (w) => (webhook = w),
       },

@@ -29,8 +29,16 @@ import { decidePlacement } from "./plan.ts";
 import { modelNeed } from "./requirement.ts";
 import { reconcileWorkload, type WorkloadCaches, type WorkloadState } from "./workload.ts";
 import { isWorkloadConfigError } from "./configmaps.ts";
+import { isModelAccessSecretError, type ModelSource } from "./models.ts";
+import { workspaceState } from "./state.ts";
+import { isHuggingFaceError } from "../../presets/index.ts";
 
 export const workspaceFinalizer = "workspace.kaito.sh/finalizer";
+
+/** Refusals of the model itself; an unreachable Hub is retried with backoff instead. */
+function isModelRefusal(e: unknown): e is Error {
+  return (isHuggingFaceError(e) && !e.retryable) || isModelAccessSecretError(e);
+}
 
 /** A launch that failed for a user-named instance type is retried after this long. */
 const capacityRetryMs = 60_000;
@@ -54,7 +62,12 @@ export interface WorkspaceDependencies {
    * whole catalogue and no quota, and the cloud's refusals show only when a launch fails.
    */
   offering?: OfferingSource;
+  /** Presets for Hugging Face model ids; without it only catalogue presets are known. */
+  models?: ModelSource;
 }
+
+/** A refused model (unknown, gated, bad token, missing Secret) is looked at again after this. */
+const modelRetryMs = 60_000;
 
 type Conditions = WorkspaceCondition[] | undefined;
 
@@ -99,8 +112,15 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       result = this.recordFailure(ws, e);
     }
     ws.status.observedGeneration = ws.metadata?.generation;
+    ws.status.state = workspaceState(ws);
     await this.writeStatus(ws, before);
-    if (failure && !isUserError(failure) && !isPlacementError(failure) && !isWorkloadConfigError(failure))
+    if (
+      failure &&
+      !isUserError(failure) &&
+      !isPlacementError(failure) &&
+      !isWorkloadConfigError(failure) &&
+      !isModelRefusal(failure)
+    )
       throw failure;
     if (failure && isUserError(failure)) throw new TerminalError(errorMessage(failure));
     return result;
@@ -108,7 +128,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
 
   private async phases(ws: Workspace, ctx: ReconcileContext): Promise<Result> {
     const status = ws.status!;
-    const need = modelNeed(ws);
+    const need = modelNeed(ws, await this.d.models?.presetFor(ws, ctx.signal));
     const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list());
     const provisioner = this.d.provisioner;
     const { placement, replanned } = await decidePlacement(ws, need, {
@@ -200,6 +220,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     const status = ws.status!;
     status.instanceType = p.instanceType;
     status.nodeCount = p.newNodes + p.existingNodes.length;
+    status.targetNodeCount = status.nodeCount;
     status.costPerHour = p.costPerHour.toFixed(3);
     status.placement = {
       instanceType: p.instanceType,
@@ -353,6 +374,15 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   /** Bad input and impossible placements become conditions that say what to fix. */
   private recordFailure(ws: Workspace, e: unknown): Result {
     const message = errorMessage(e);
+    if (isModelRefusal(e)) {
+      // The model cannot be read as named: gated without a token, unknown, a bad Secret. Creating
+      // the Secret or getting access changes nothing the controller watches, so look again later.
+      const reason = isHuggingFaceError(e) ? e.code : "ModelAccessSecretInvalid";
+      this.condition(ws, "ResourceReady", "False", reason, message);
+      this.condition(ws, "WorkspaceReady", "False", reason, message);
+      this.d.recorder.event(ws, "Warning", reason, message);
+      return { requeueAfterMs: modelRetryMs };
+    }
     if (isUserError(e)) {
       this.condition(ws, "ResourceReady", "False", "InvalidSpec", message);
       this.condition(ws, "WorkspaceReady", "False", "InvalidSpec", message);

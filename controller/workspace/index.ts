@@ -11,6 +11,7 @@ import type { Manager } from "../../kube/runtime/manager.ts";
 import { createNodeProvisioner, type NodeProvisionerConfig } from "../nodeprovision/index.ts";
 import { WorkspaceReconciler } from "./controller.ts";
 import { registerWorkspaceMetrics } from "./metrics.ts";
+import type { ModelSource } from "./models.ts";
 
 export { workspaceFinalizer } from "./controller.ts";
 export { defaultSchedulerName } from "./workload.ts";
@@ -34,6 +35,8 @@ export function registerWorkspaceController(
     offering?: OfferingSource;
     /** How nodes are made (default: builtin Machines). */
     nodeProvisioner?: NodeProvisionerConfig;
+    /** Presets for Hugging Face model ids. */
+    models?: ModelSource;
   },
 ): void {
   const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
@@ -48,6 +51,7 @@ export function registerWorkspaceController(
     clock: manager.clock,
     schedulerName: deps.schedulerName,
     offering: deps.offering,
+    models: deps.models,
     provisioner,
     nodes: manager.informer<V1Node & KubeObject>(api.nodes, nodeScope),
     pods: manager.informer<V1Pod & KubeObject>(api.pods, gpuPodScope),

@@ -43,6 +43,23 @@ describe("nodes a plan may reuse", () => {
     expect(reusableNodes(ws, nodes, []).map((n) => n.name)).toEqual(["byo-gpu"]);
   });
 
+  it("counts the GPUs of the workspace's own pods as free for its own plan, others' as taken", () => {
+    // A replan on a cached copy that does not show the stored plan yet must find the node it
+    // already runs on, not move the workload off it.
+    const ws = workspace("mine", 1);
+    const byo = node("byo-gpu", "Standard_NC48ads_A100_v4", 2, nodeLabelsFor(ws));
+    const pod = (name: string, workspaceName: string) => ({
+      metadata: { name, namespace: "default", labels: { [workspaceLabel]: workspaceName } },
+      spec: {
+        nodeName: "byo-gpu",
+        containers: [{ name: "m", resources: { requests: { "nvidia.com/gpu": "1" } } }],
+      },
+      status: { phase: "Running" },
+    });
+    expect(reusableNodes(ws, [byo], [pod("a", "mine"), pod("b", "sibling")])[0]!.freeGpus).toBe(1);
+    expect(reusableNodes(ws, [byo], [pod("b", "sibling"), pod("c", "other")])).toEqual([]);
+  });
+
   it("never offers the node of one of the workspace's own Machines", () => {
     // Its Machine is kept by name whatever the plan: counting its node as an existing one too
     // would put two replicas on it and delete the Machine under the second.

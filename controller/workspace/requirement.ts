@@ -1,4 +1,5 @@
 import { runtimeAnnotation, type Workspace } from "../../crds/index.ts";
+import { UserError } from "../../lib/errors.ts";
 import {
   inferenceRequirement,
   mustGetPreset,
@@ -30,11 +31,17 @@ function templateGpus(ws: Workspace): number {
 
 /**
  * Throws UserError for an unknown preset, an unknown runtime, or a tuning method the preset does
- * not support (the admission webhook refuses these first, where it runs).
+ * not support (the admission webhook refuses these first, where it runs). `resolved` is the preset
+ * a Hugging Face model id resolved to (models.ts); without it the name must be a catalogue preset.
  */
-export function modelNeed(ws: Workspace): ModelNeed {
+export function modelNeed(ws: Workspace, resolved?: Preset): ModelNeed {
+  if (ws.resource.partition) {
+    throw new UserError(
+      `resource.partition (${ws.resource.partition.mode}) is not supported by kaito-ts yet: remove it to run on whole GPUs.`,
+    );
+  }
   if (ws.tuning) {
-    const preset = mustGetPreset(ws.tuning.preset!.name);
+    const preset = resolved ?? mustGetPreset(ws.tuning.preset!.name);
     const r = tuningRequirement(preset, ws.tuning.method ?? "lora");
     return {
       kind: "preset",
@@ -44,7 +51,7 @@ export function modelNeed(ws: Workspace): ModelNeed {
   }
   const presetName = ws.inference?.preset?.name;
   if (!presetName) return { kind: "template", gpus: templateGpus(ws) };
-  const preset = mustGetPreset(presetName);
+  const preset = resolved ?? mustGetPreset(presetName);
   // The runtime changes the memory a replica needs (vLLM reserves its KV cache up front).
   const r = inferenceRequirement(preset, {
     runtime: runtimeFromAnnotation(ws.metadata?.annotations?.[runtimeAnnotation]),

@@ -14,6 +14,7 @@ import type {
 } from "@kubernetes/client-node";
 import {
   enableLoadBalancerAnnotation,
+  inferenceSetCreatedByLabel,
   workspaceApiVersion,
   workspaceKind,
   workspaceLabel,
@@ -64,6 +65,15 @@ function objectMeta(ws: Workspace, name = workloadName(ws)) {
     labels: { [workspaceLabel]: ws.metadata!.name! },
     ownerReferences: [ownerReference(ws)],
   };
+}
+
+/**
+ * Inference pods carry their workspace's name and, for a replica of an InferenceSet, the set's
+ * label, which is the set's status.selector: an HPA scaling the set reads these pods' metrics.
+ */
+function podLabels(ws: Workspace): Record<string, string> {
+  const set = ws.metadata?.labels?.[inferenceSetCreatedByLabel];
+  return { [workspaceLabel]: ws.metadata!.name!, ...(set ? { [inferenceSetCreatedByLabel]: set } : {}) };
 }
 
 const tolerations: V1Toleration[] = [
@@ -245,7 +255,7 @@ export function inferencePodTemplate(
   const pullSecrets = secretRefs(inference.preset?.presetOptions?.imagePullSecrets ?? []);
   return {
     metadata: {
-      labels: { [workspaceLabel]: ws.metadata!.name! },
+      labels: podLabels(ws),
       annotations: {
         [plannedNodesAnnotation]: [...nodes].sort().join(","),
         [minGpuMemoryAnnotation]: String(Math.ceil(minGpuMemoryGiB * 1024)),
@@ -269,7 +279,7 @@ export function customPodTemplate(ws: Workspace, nodes: readonly string[]): V1Po
   const template = structuredClone(ws.inference!.template!) as V1PodTemplateSpec;
   template.metadata = {
     ...template.metadata,
-    labels: { ...template.metadata?.labels, [workspaceLabel]: ws.metadata!.name! },
+    labels: { ...template.metadata?.labels, ...podLabels(ws) },
   };
   template.spec = {
     ...template.spec!,

@@ -1,7 +1,14 @@
-/** API coordinates of kaito.sh/v1alpha1 Workspace: the same group, version and names as KAITO. */
+/**
+ * API coordinates of the Workspace: the same group, versions and names as KAITO. Served as
+ * v1alpha1 (the seed's contract) and v1beta1 (KAITO v0.12's storage version), with one schema:
+ * `workspaceVersion` is the stored one, which the controller reads and watches.
+ */
 export const workspaceGroup = "kaito.sh";
-export const workspaceVersion = "v1alpha1";
+export const workspaceVersion = "v1beta1";
+export const workspaceLegacyVersion = "v1alpha1";
+export const workspaceVersions = [workspaceLegacyVersion, workspaceVersion] as const;
 export const workspaceApiVersion = `${workspaceGroup}/${workspaceVersion}`;
+export const workspaceApiVersions: readonly string[] = workspaceVersions.map((v) => `${workspaceGroup}/${v}`);
 export const workspaceKind = "Workspace";
 export const workspacePlural = "workspaces";
 export const workspaceSingular = "workspace";
@@ -49,3 +56,11 @@ export type AccessMode = (typeof accessModes)[number];
 
 /** The most adapters one inference Workspace may load, as in KAITO. */
 export const maxAdapters = 10;
+
+/** GPU partitioning modes of KAITO v1beta1's resource.partition. */
+export const partitionModes = ["mig", "accelerator"] as const;
+export type PartitionMode = (typeof partitionModes)[number];
+
+/** KAITO v1beta1's status.state: Pending, then Ready/NotReady (inference) or Running/Succeeded/Failed (tuning). */
+export const workspaceStates = ["Pending", "Ready", "NotReady", "Running", "Succeeded", "Failed"] as const;
+export type WorkspaceState = (typeof workspaceStates)[number];

@@ -11,15 +11,28 @@ import {
   type CustomResourceDefinition,
 } from "../crd.ts";
 import { conditions, labelSelector } from "../core/schema.ts";
-import { arr, int, obj, opaque, rule, str, type JSONSchemaProps, type ValidationRule } from "../openapi.ts";
+import {
+  arr,
+  int,
+  map,
+  obj,
+  opaque,
+  rule,
+  str,
+  type JSONSchemaProps,
+  type ValidationRule,
+} from "../openapi.ts";
 import {
   accessModes,
+  partitionModes,
+  workspaceStates,
   maxAdapters,
   workspaceGroup,
   workspaceKind,
   workspacePlural,
   workspaceShortNames,
   workspaceSingular,
+  workspaceLegacyVersion,
   workspaceVersion,
 } from "./constants.ts";
 
@@ -27,6 +40,8 @@ const dnsSubdomain = String.raw`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 // registry/repository[/...]:tag or @sha256:digest. KAITO asks for a registry and a tag too, since
 // a bare "ubuntu" cannot say where a tuning job pushes or pulls.
 const imageReference = String.raw`^[^\s/]+(/[^\s/:@]+)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$`;
+// A MIG profile: compute slices and memory, "1g.10gb", "3g.40gb".
+const migProfile = String.raw`^[0-9]+g\.[0-9]+gb$`;
 // A plain decimal ("1", "0.5", ".5", "1."); the range check then parses it.
 const decimal = String.raw`^([0-9]+\.?[0-9]*|\.[0-9]+)$`;
 
@@ -71,7 +86,10 @@ function preset(path: string): JSONSchemaProps {
   return obj(
     "The model, from the preset catalogue, and where its image comes from.",
     {
-      name: str("A preset of the catalogue, e.g. phi-3-mini-4k-instruct.", { maxLength: 253 }),
+      name: str(
+        "A preset of the catalogue (e.g. phi-3-mini-4k-instruct), or a Hugging Face model id (e.g. Qwen/Qwen3-8B) served with vLLM.",
+        { maxLength: 253 },
+      ),
       accessMode: str("public (default): the preset's image; private: presetOptions.image.", {
         enum: [...accessModes],
         default: "public",
@@ -133,6 +151,54 @@ function dataSource(path: string, description: string, rules: ValidationRule[]):
   );
 }
 
+/**
+ * The labels of the GPU nodes a workload runs on: matchLabels, or In expressions with one value,
+ * since the operator puts these labels on the nodes it creates.
+ */
+export function nodeLabelSelector(path: string): JSONSchemaProps {
+  return {
+    // A CEL rule walks matchExpressions, which needs a bound to fit the cost budget.
+    ...labelSelector("The labels of the GPU nodes; created nodes get its matchLabels.", {
+      maxExpressions: 16,
+    }),
+    "x-kubernetes-validations": [
+      rule(
+        "(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",
+        `${path} must not be empty: add matchLabels that the GPU nodes carry, e.g. apps: phi-3`,
+      ),
+      rule(
+        "!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator == 'In' && has(e.values) && size(e.values) == 1)",
+        `${path}.matchExpressions may only use operator In with exactly one value: the operator puts these labels on the nodes it creates`,
+        { fieldPath: ".matchExpressions" },
+      ),
+    ],
+  };
+}
+
+/** KAITO v1beta1's GPU partitioning of a replica's GPU (resource.partition). */
+export function partitionSchema(path: string, owner: string): JSONSchemaProps {
+  return obj(
+    "GPU partitioning (KAITO v1beta1): run each replica on a GPU slice of bring-your-own nodes instead of whole GPUs.",
+    {
+      mode: str("The partitioning technology: mig (NVIDIA Multi-Instance GPU) or accelerator.", {
+        enum: [...partitionModes],
+      }),
+      profile: str('The partition profile, e.g. "1g.10gb" for MIG.', { maxLength: 63 }),
+    },
+    {
+      required: ["mode"],
+      "x-kubernetes-validations": [
+        rule(
+          `self.mode != 'mig' || (has(self.profile) && self.profile.matches(${celString(migProfile)}))`,
+          `${path}.profile must name a MIG profile such as 1g.10gb when mode is mig`,
+          { fieldPath: ".profile" },
+        ),
+        rule("self == oldSelf", `${path} is immutable: create a new ${owner} to change it`),
+      ],
+    },
+  );
+}
+
 const resource = obj(
   "The GPU nodes the workload runs on. Nodes matching labelSelector are used; the operator creates the rest.",
   {
@@ -150,23 +216,8 @@ const resource = obj(
         rule("self == oldSelf", "resource.count is immutable: create a new Workspace to change it"),
       ],
     }),
-    labelSelector: {
-      // A CEL rule walks matchExpressions, which needs a bound to fit the cost budget.
-      ...labelSelector("The labels of the GPU nodes; created nodes get its matchLabels.", {
-        maxExpressions: 16,
-      }),
-      "x-kubernetes-validations": [
-        rule(
-          "(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",
-          "resource.labelSelector must not be empty: add matchLabels that the GPU nodes carry, e.g. apps: phi-3",
-        ),
-        rule(
-          "!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator == 'In' && has(e.values) && size(e.values) == 1)",
-          "resource.labelSelector.matchExpressions may only use operator In with exactly one value: the operator puts these labels on the nodes it creates",
-          { fieldPath: ".matchExpressions" },
-        ),
-      ],
-    },
+    labelSelector: nodeLabelSelector("resource.labelSelector"),
+    partition: partitionSchema("resource.partition", "Workspace"),
     preferredNodes: arr(
       "Existing nodes to use first; nodes without the selector's labels are ignored.",
       str("", {
@@ -185,83 +236,80 @@ const resource = obj(
   },
 );
 
-const adapter = obj(
-  "An adapter applied on top of the preset's weights.",
-  {
-    source: dataSource("inference.adapters[].source", "The adapter's name and image.", [
-      rule(
-        set("name"),
-        "inference.adapters[].source.name is required: it names the adapter and its container",
-        {
+function adapter(path: string): JSONSchemaProps {
+  return obj(
+    "An adapter applied on top of the preset's weights.",
+    {
+      source: dataSource(`${path}[].source`, "The adapter's name and image.", [
+        rule(set("name"), `${path}[].source.name is required: it names the adapter and its container`, {
           fieldPath: ".name",
           reason: "FieldValueRequired",
-        },
-      ),
-      rule(
-        set("image"),
-        "inference.adapters[].source.image is required: adapters are pulled from a container image",
-        {
+        }),
+        rule(set("image"), `${path}[].source.image is required: adapters are pulled from a container image`, {
           fieldPath: ".image",
           reason: "FieldValueRequired",
-        },
-      ),
-      rule(
-        "!has(self.urls) && !has(self.volumeSource)",
-        "inference.adapters[].source takes an image only: remove urls and volumeSource",
-      ),
-    ]),
-    strength: str('How strongly the adapter applies: a decimal string from "0" to "1".', {
-      maxLength: 32,
-      default: "1.0",
-      "x-kubernetes-validations": [
-        {
-          rule: `self.matches(${celString(decimal)}) && double(self) <= 1.0`,
-          message: 'inference.adapters[].strength must be a decimal between 0 and 1, such as "0.5"',
-          messageExpression: `'inference.adapters[].strength must be a decimal between 0 and 1, such as "0.5", not "' + self + '"'`,
-        },
-      ],
-    }),
-  },
-  {
-    "x-kubernetes-validations": [
-      rule("has(self.source)", "inference.adapters[].source is required: give the adapter's name and image", {
-        fieldPath: ".source",
-        reason: "FieldValueRequired",
+        }),
+        rule(
+          "!has(self.urls) && !has(self.volumeSource)",
+          `${path}[].source takes an image only: remove urls and volumeSource`,
+        ),
+      ]),
+      strength: str('How strongly the adapter applies: a decimal string from "0" to "1".', {
+        maxLength: 32,
+        default: "1.0",
+        "x-kubernetes-validations": [
+          {
+            rule: `self.matches(${celString(decimal)}) && double(self) <= 1.0`,
+            message: `${path}[].strength must be a decimal between 0 and 1, such as "0.5"`,
+            messageExpression: `'${path}[].strength must be a decimal between 0 and 1, such as "0.5", not "' + self + '"'`,
+          },
+        ],
       }),
-    ],
-  },
-);
+    },
+    {
+      "x-kubernetes-validations": [
+        rule("has(self.source)", `${path}[].source is required: give the adapter's name and image`, {
+          fieldPath: ".source",
+          reason: "FieldValueRequired",
+        }),
+      ],
+    },
+  );
+}
 
-const inference = obj(
-  "Serve a model: a preset (optionally with adapters) or your own pod template.",
-  {
-    preset: preset("inference.preset"),
-    template: opaque("A core/v1 PodTemplateSpec to run instead of a preset."),
-    config: str("A ConfigMap in the Workspace's namespace with inference arguments.", { maxLength: 253 }),
-    adapters: arr("Adapters applied to the preset's model.", adapter, {
-      maxItems: maxAdapters,
+/** The inference section, at `path` (inference in a Workspace, spec.template.inference in an InferenceSet). */
+export function inferenceSchema(path: string): JSONSchemaProps {
+  return obj(
+    "Serve a model: a preset (optionally with adapters) or your own pod template.",
+    {
+      preset: preset(`${path}.preset`),
+      template: opaque("A core/v1 PodTemplateSpec to run instead of a preset."),
+      config: str("A ConfigMap in the Workspace's namespace with inference arguments.", { maxLength: 253 }),
+      adapters: arr("Adapters applied to the preset's model.", adapter(`${path}.adapters`), {
+        maxItems: maxAdapters,
+        "x-kubernetes-validations": [
+          rule(
+            "self.all(a, !has(a.source) || !has(a.source.name) || self.exists_one(b, has(b.source) && has(b.source.name) && b.source.name == a.source.name))",
+            `${path}.adapters[].source.name must be unique: give each adapter its own name`,
+          ),
+        ],
+      }),
+    },
+    {
       "x-kubernetes-validations": [
         rule(
-          "self.all(a, !has(a.source) || !has(a.source.name) || self.exists_one(b, has(b.source) && has(b.source.name) && b.source.name == a.source.name))",
-          "inference.adapters[].source.name must be unique: give each adapter its own name",
+          "has(self.preset) != has(self.template)",
+          `${path} needs exactly one of preset or template: name a preset, or give a pod template to run your own image`,
+        ),
+        rule(
+          "!has(self.adapters) || size(self.adapters) == 0 || has(self.preset)",
+          `${path}.adapters need ${path}.preset: adapters apply to a preset's model`,
+          { fieldPath: ".adapters" },
         ),
       ],
-    }),
-  },
-  {
-    "x-kubernetes-validations": [
-      rule(
-        "has(self.preset) != has(self.template)",
-        "inference needs exactly one of preset or template: name a preset, or give a pod template to run your own image",
-      ),
-      rule(
-        "!has(self.adapters) || size(self.adapters) == 0 || has(self.preset)",
-        "inference.adapters need inference.preset: adapters apply to a preset's model",
-        { fieldPath: ".adapters" },
-      ),
-    ],
-  },
-);
+    },
+  );
+}
 
 const tuning = obj(
   "Fine-tune a preset's model with lora or qlora and store the resulting adapter.",
@@ -380,11 +428,34 @@ const status = obj("Written by the controller.", {
     pattern: String.raw`^[0-9]+(\.[0-9]+)?$`,
   }),
   observedGeneration: int("The metadata.generation this status describes.", { format: "int64", minimum: 0 }),
+  // KAITO v1beta1's status fields.
+  state: str("Pending, Ready or NotReady (inference); Running, Succeeded or Failed (tuning).", {
+    enum: [...workspaceStates],
+  }),
+  targetNodeCount: int("The GPU nodes the workload needs, existing ones included.", {
+    format: "int32",
+    minimum: 0,
+  }),
+  performance: obj("Benchmark results of the loaded model, by metric name (KAITO v1beta1).", {
+    metrics: map(
+      "Metric name to measurement, e.g. peakTokensPerMinute.",
+      obj(
+        "One benchmark measurement.",
+        {
+          description: str("The benchmark and its load pattern."),
+          value: str("The measured value."),
+          unit: str("The unit of value, e.g. tokens/min."),
+          config: map("The benchmark's parameters.", str()),
+        },
+        { required: ["description", "value"] },
+      ),
+    ),
+  }),
 });
 
 export const workspaceSchema: JSONSchemaProps = obj(
   "A model to serve or tune on GPU nodes that the operator sizes and provisions.",
-  { resource, inference, tuning, status },
+  { resource, inference: inferenceSchema("inference"), tuning, status },
   {
     "x-kubernetes-validations": [
       rule(
@@ -412,6 +483,16 @@ export const workspaceSchema: JSONSchemaProps = obj(
         { fieldPath: ".resource.count" },
       ),
       rule(
+        "!has(self.resource) || !has(self.resource.partition) || !has(self.resource.instanceType)",
+        "resource.partition needs bring-your-own nodes: leave resource.instanceType out",
+        { fieldPath: ".resource.partition" },
+      ),
+      rule(
+        "!has(self.tuning) || !has(self.resource) || !has(self.resource.partition)",
+        "resource.partition is for inference only: tuning runs on whole GPUs",
+        { fieldPath: ".resource.partition", reason: "FieldValueForbidden" },
+      ),
+      rule(
         "has(self.inference) == has(oldSelf.inference)",
         "inference cannot be added or removed after creation: a Workspace cannot switch between inference and tuning, create a new one instead",
         { fieldPath: ".inference" },
@@ -428,6 +509,7 @@ export const workspaceSchema: JSONSchemaProps = obj(
 export const workspaceCrd: CustomResourceDefinition = customResourceDefinition({
   group: workspaceGroup,
   version: workspaceVersion,
+  alsoServed: [workspaceLegacyVersion],
   kind: workspaceKind,
   plural: workspacePlural,
   singular: workspaceSingular,

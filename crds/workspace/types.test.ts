@@ -25,7 +25,7 @@ const preset: Complete<PresetSpec> = {
 // Every field of the interface is present (Complete<> makes tsc insist), so the comparison below
 // covers the whole type, and a field that exists in only one of the two shows up as a difference.
 const everyField: Complete<Workspace> = {
-  apiVersion: "kaito.sh/v1alpha1",
+  apiVersion: "kaito.sh/v1beta1",
   kind: "Workspace",
   metadata: {
     name: "ws",
@@ -51,6 +51,7 @@ const everyField: Complete<Workspace> = {
       matchExpressions: [{ key: "apps", operator: "In", values: ["phi-3"] }],
     },
     preferredNodes: ["node-1"],
+    partition: { mode: "mig", profile: "1g.10gb" },
   },
   inference: {
     preset,
@@ -91,6 +92,18 @@ const everyField: Complete<Workspace> = {
       existingNodes: ["gpu-0"],
     },
     observedGeneration: 1,
+    state: "Ready",
+    targetNodeCount: 1,
+    performance: {
+      metrics: {
+        peakTokensPerMinute: {
+          description: "stress/high-concurrency",
+          value: "12000",
+          unit: "tokens/min",
+          config: { concurrency: "64" },
+        },
+      },
+    },
   },
 };
 
@@ -98,6 +111,17 @@ describe("Workspace types and schema", () => {
   it("declare the same fields with the same types", () => {
     const root = workspaceCrd.spec.versions[0]!.schema.openAPIV3Schema;
     expect(compareToSchema(root, everyField)).toEqual([]);
+  });
+
+  it("serve v1alpha1 and v1beta1 with one schema and the same columns, stored as v1beta1, with no conversion webhook", () => {
+    const versions = workspaceCrd.spec.versions;
+    expect(versions.map((v) => [v.name, v.served, v.storage])).toEqual([
+      ["v1alpha1", true, false],
+      ["v1beta1", true, true],
+    ]);
+    expect(versions[0]!.schema).toEqual(versions[1]!.schema);
+    expect(versions[0]!.additionalPrinterColumns).toEqual(versions[1]!.additionalPrinterColumns);
+    expect(workspaceCrd.spec.conversion).toEqual({ strategy: "None" });
   });
 
   it("agree on the enumerations", () => {

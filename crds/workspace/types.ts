@@ -1,10 +1,16 @@
 /**
- * kaito.sh/v1alpha1 Workspace as plain JSON. resource, inference and tuning sit at the top level
+ * kaito.sh Workspace (v1alpha1 and v1beta1 share this shape) as plain JSON. resource, inference and tuning sit at the top level
  * of the object (there is no spec), as in KAITO. crds/workspace/schema.ts is the schema the API
  * server enforces; crds/workspace/types.test.ts proves the two describe the same fields.
  */
 import type { Condition, LabelSelector, ObjectMeta } from "../core/types.ts";
-import type { AccessMode, TuningMethod, WorkspaceConditionType } from "./constants.ts";
+import type {
+  AccessMode,
+  PartitionMode,
+  TuningMethod,
+  WorkspaceConditionType,
+  WorkspaceState,
+} from "./constants.ts";
 
 export interface ResourceSpec {
   /** The GPU VM size. Absent: the planner picks the cheapest size that fits the preset. */
@@ -15,6 +21,14 @@ export interface ResourceSpec {
   labelSelector: LabelSelector;
   /** Existing nodes to use first; those without the selector's labels are ignored. */
   preferredNodes?: string[];
+  /** GPU slices instead of whole GPUs (KAITO v1beta1); bring-your-own nodes only. */
+  partition?: PartitionSpec;
+}
+
+export interface PartitionSpec {
+  mode: PartitionMode;
+  /** E.g. "1g.10gb" for MIG. */
+  profile?: string;
 }
 
 export interface PresetOptions {
@@ -112,6 +126,19 @@ export interface WorkspaceStatus {
   placement?: WorkspacePlacement;
   /** The metadata.generation the status describes. */
   observedGeneration?: number;
+  /** KAITO v1beta1's one-word summary of the conditions. */
+  state?: WorkspaceState;
+  /** GPU nodes the workload needs, existing ones included (KAITO v1beta1). */
+  targetNodeCount?: number;
+  /** Benchmark results by metric name (KAITO v1beta1); kaito-ts does not run the benchmark. */
+  performance?: { metrics?: Record<string, PerformanceMetric> };
+}
+
+export interface PerformanceMetric {
+  description: string;
+  value: string;
+  unit?: string;
+  config?: Record<string, string>;
 }
 
 export interface Workspace {

@@ -54,6 +54,10 @@ const PRESET_KEYS = new Set([
   "maxContext",
   "dtype",
   "tiedEmbeddings",
+  "activeParameters",
+  "kvCacheDim",
+  "quantization",
+  "checkpointGiB",
   "weights",
   "runtimes",
   "tensorParallel",
@@ -171,7 +175,11 @@ function validatePreset(
     maxContext: entry.maxContext as number,
     dtype: dtype as NativeDtype,
     tiedEmbeddings: flag(entry, "tiedEmbeddings", false, problems),
+    ...optionalNumbers(entry, ["activeParameters", "kvCacheDim", "checkpointGiB"], problems),
+    ...(entry.quantization === undefined ? {} : { quantization: quantization(entry.quantization, problems) }),
   };
+  if ((figures.quantization === undefined) !== (figures.checkpointGiB === undefined))
+    problems.push("quantization and checkpointGiB go together: a quantized checkpoint states its size");
   problems.push(...figureProblems(figures, true));
 
   const weights = weightsSource(entry.weights, problems, registryPrefix);
@@ -227,6 +235,28 @@ function weightsSource(
   if (keys === "private" && value.private === true) return { kind: "private" };
   problems.push(`${usage}, got ${show(value)}`);
   return undefined;
+}
+
+function optionalNumbers(
+  entry: Record<string, unknown>,
+  keys: readonly ("activeParameters" | "kvCacheDim" | "checkpointGiB")[],
+  problems: string[],
+): Partial<Record<(typeof keys)[number], number>> {
+  const out: Partial<Record<(typeof keys)[number], number>> = {};
+  for (const key of keys) {
+    const value = entry[key];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0)
+      problems.push(`${key} must be a positive number, got ${show(value)}`);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function quantization(value: unknown, problems: string[]): string {
+  if (typeof value === "string" && /^[a-z0-9-]+$/.test(value)) return value;
+  problems.push(`quantization must be a method such as fp8 or mxfp4, got ${show(value)}`);
+  return "";
 }
 
 function text(

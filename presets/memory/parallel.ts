@@ -33,9 +33,11 @@ export function parallelLayout(model: ModelShape, gpus: number): ParallelLayout 
 
 /**
  * How many ways the KV cache is divided by a vLLM layout: tensor parallelism splits the KV heads
- * (a head replicated on several GPUs is stored on each), pipeline stages split the layers.
+ * (a head replicated on several GPUs is stored on each), pipeline stages split the layers. A
+ * latent-attention cache has no heads to split: every tensor-parallel GPU keeps the whole latent.
  */
 export function kvShards(model: ModelShape, layout: ParallelLayout): number {
+  if (model.kvCacheDim !== undefined) return layout.pipeline;
   return Math.min(layout.tensor, model.kvHeads) * layout.pipeline;
 }
 

@@ -13,6 +13,8 @@ export type ModelShape = Pick<
   | "headDim"
   | "vocabSize"
   | "tiedEmbeddings"
+  | "kvCacheDim"
+  | "checkpointGiB"
 >;
 
 /**
@@ -40,23 +42,29 @@ export function embeddingParameters(model: ModelShape): number {
 /**
  * Bytes of weights in GPU memory. Quantizing runtimes (vLLM fp8 and bitsandbytes, GPTQ and AWQ
  * checkpoints alike) leave the embedding table and output head in 16-bit, so only the rest shrinks.
+ * A checkpoint published quantized (checkpointGiB) loads as it is stored; quantizing it further
+ * on load can only make it smaller.
  */
 export function weightBytes(
   model: ModelShape,
   dtype: ServingDtype,
   bytesPerQuantizedWeight = bytesPerWeight(dtype),
 ): number {
-  if (dtype === "bf16" || dtype === "fp16") return model.parameters * 2;
+  const stored = model.checkpointGiB === undefined ? Infinity : model.checkpointGiB * GiB;
+  if (dtype === "bf16" || dtype === "fp16") return Math.min(model.parameters * 2, stored);
   const embedding = Math.min(embeddingParameters(model), model.parameters);
-  return (model.parameters - embedding) * bytesPerQuantizedWeight + embedding * 2;
+  return Math.min((model.parameters - embedding) * bytesPerQuantizedWeight + embedding * 2, stored);
 }
 
 /**
  * KV-cache bytes one token occupies: a key and a value vector per KV head per layer, kept in
  * 16-bit whatever the weight precision. This is KAITO's `BytesPerToken`
- * (pkg/model/interface.go: 2 x layers x kv_heads x head_dim x dtype size).
+ * (pkg/model/interface.go: 2 x layers x kv_heads x head_dim x dtype size). Multi-head latent
+ * attention caches one latent of kvCacheDim per layer instead: DeepSeek V3's 61 x 576 x 2 = 70272
+ * bytes, KAITO's bytesPerToken for it (presets/workspace/models/supported_models_best_effort.yaml).
  */
 export function kvBytesPerToken(model: ModelShape): number {
+  if (model.kvCacheDim !== undefined) return model.layers * model.kvCacheDim * 2;
   return 2 * model.layers * model.kvHeads * model.headDim * 2;
 }
 

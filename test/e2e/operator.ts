@@ -35,6 +35,8 @@ export async function startOperator(
     webhook?: WebhookRegistration;
     /** How workspaces get nodes (default builtin, on the local cloud). */
     nodeProvisioner?: NodeProvisionerConfig;
+    /** The Hugging Face Hub to size models named by their id (a stand-in's URL). */
+    hfEndpoint?: string;
   } = {},
 ): Promise<RunningOperator> {
   const client = new KubeClient(loadKubeConfig({ kubeconfig }));
@@ -60,6 +62,8 @@ export async function startOperator(
       }),
       leaderElection: o.leaderElectionNamespace ? { namespace: o.leaderElectionNamespace } : undefined,
       localBootDelayMs: o.bootDelayMs ?? 500,
+      // Never the real Hub from a test: an id nobody serves fails fast on a closed port.
+      hfEndpoint: o.hfEndpoint ?? "http://127.0.0.1:9",
       onManager: (m) => (manager = m),
       onLocalCloud: (c) => (cloud = c),
       ...(o.webhook ? { webhook: { address: "127.0.0.1:0", registration: o.webhook } } : {}),

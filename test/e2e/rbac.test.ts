@@ -11,7 +11,7 @@ import { KubeClient, type KubeObject } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { isKubeApiError } from "../../kube/errors.ts";
 import { resources } from "../../kube/resources.ts";
-import type { Machine, Workspace } from "../../crds/index.ts";
+import type { InferenceSet, Machine, Workspace } from "../../crds/index.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
 import {
   applyAll,
@@ -119,6 +119,32 @@ describe("the manager with deploy/'s ServiceAccount instead of admin", () => {
     });
     // Nothing the manager tried was refused: a missing rule shows up as a Forbidden in its log
     // even where a retry hides it from the outcome.
+    expect(logLines.filter((l) => /forbidden/i.test(l))).toEqual([]);
+  });
+
+  it("runs KAITO's InferenceSet example (its replicas are Workspaces it creates) and deletes it", async () => {
+    const namespace = await cluster.newNamespace("rbac-set");
+    const set = parse(
+      readFileSync(path.join(examplesDir, "v1beta1/inferenceset-mistral.yaml"), "utf8"),
+    ) as InferenceSet & KubeObject;
+    set.metadata = { ...set.metadata, namespace };
+    set.spec.replicas = 1;
+    await admin.create(resources.inferenceSets, set);
+    await until("the set's one replica to be ready", async () => {
+      const s = await admin.get<InferenceSet & KubeObject>(
+        resources.inferenceSets,
+        set.metadata!.name!,
+        namespace,
+      );
+      return s.status?.readyReplicas === 1 ? true : undefined;
+    });
+    await admin.delete(resources.inferenceSets, set.metadata.name!, namespace);
+    await until("the set and its replica to be gone", async () => {
+      const left = (await admin.list<Ws>(resources.workspaces, { namespace })).items.length;
+      const gone =
+        (await statusOf(admin.get(resources.inferenceSets, set.metadata!.name!, namespace))) === 404;
+      return gone && left === 0 ? true : undefined;
+    });
     expect(logLines.filter((l) => /forbidden/i.test(l))).toEqual([]);
   });
 
