@@ -80,13 +80,15 @@ describe("the seed examples' pods on the local cluster", () => {
     ["Standard_NC6s_v3", "V100"],
     ["Standard_NC4as_T4_v3", "T4"],
   ])(
-    "vLLM (v1beta1's default, here by annotation) runs in float16 on %s (%s) with KAITO's config file",
+    "the v1beta1 twin gets vLLM, v1beta1's default, in float16 on %s (%s) with KAITO's config file",
     async (sku) => {
       const ns = await admitted.newAdmittedNamespace("seed-vllm");
       const ws = example("kaito_workspace_phi_3.yaml");
-      ws.metadata!.annotations = { "kaito.sh/runtime": "vllm" };
+      ws.apiVersion = "kaito.sh/v1beta1";
       ws.resource.instanceType = sku;
       const stored = await apply(ns, ws);
+      // Created through v1beta1: the webhook records nothing, and the controller's default is vLLM.
+      expect(stored.metadata?.annotations?.["kaito.sh/runtime"]).toBeUndefined();
       const pod = await podOf(ns, stored.metadata!.name!);
       const args = argv(pod.spec!.containers[0]!);
       expect(args).toContain(c.VLLM_SERVER);
@@ -105,6 +107,15 @@ describe("the seed examples' pods on the local cluster", () => {
     },
   );
 
+  it("the v1beta1 transformers example keeps the runtime it names: POST /chat in float16 on the V100", async () => {
+    const ns = await admitted.newAdmittedNamespace("beta-chat");
+    const stored = await apply(ns, example("v1beta1/workspace-phi-3-transformers.yaml"));
+    expect(stored.metadata?.annotations?.["kaito.sh/runtime"]).toBe("transformers");
+    const model = (await podOf(ns, stored.metadata!.name!)).spec!.containers[0]!;
+    expect(argv(model)).toContain(c.TRANSFORMERS_SERVER);
+    expect(flag(argv(model), "torch_dtype")).toBe("float16");
+  });
+
   it("the adapter example unpacks its image with the puller, never running it, at the strength the server reads", async () => {
     const ns = await admitted.newAdmittedNamespace("seed-adapter");
     const stored = await apply(ns, example("kaito_workspace_phi_3_with_adapters.yaml"));
@@ -121,7 +132,11 @@ describe("the seed examples' pods on the local cluster", () => {
     expect(model.env).toContainEqual({ name: "phi-3-adapter", value: "1.0" });
   });
 
-  it.each(["kaito_workspace_phi_3_tuning.yaml", "kaito_workspace_phi_3_128k_tuning.yaml"])(
+  it.each([
+    "kaito_workspace_phi_3_tuning.yaml",
+    "kaito_workspace_phi_3_128k_tuning.yaml",
+    "v1beta1/workspace-tuning-phi-3.yaml",
+  ])(
     "%s: the Job's config, input names, results volume and marker are what fine_tuning.py reads",
     async (file) => {
       const ns = await admitted.newAdmittedNamespace("seed-tuning");

@@ -57,7 +57,7 @@ describe("local cluster teardown", () => {
         "up",
         "--state-dir",
         stateDir,
-        ...["metrics", "health-probe", "planner", "extender"].flatMap((f) => [
+        ...["metrics", "health-probe", "planner", "extender", "webhook"].flatMap((f) => [
           `--${f}-bind-address`,
           "127.0.0.1:0",
         ]),
