@@ -12,6 +12,8 @@ import { startPlannerServer } from "../planner/grpc/server.ts";
 import { resources } from "../kube/resources.ts";
 import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
+import { bearerToken, DelegatedAuth, kubeReviewApi } from "../kube/auth/review.ts";
+import { plannerCallVerb, type CallerCheck } from "../planner/grpc/auth.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
 import {
@@ -85,6 +87,12 @@ export interface OperatorOptions {
   onWebhook?: (webhook: WebhookComponent) => void;
   /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
   machineLiveness?: Partial<LivenessOptions>;
+  /**
+   * Check the callers of /metrics and of the planner's gRPC service with the API server
+   * (TokenReview, then a SubjectAccessReview of the path and verb; kube/auth). Off, both are open
+   * to whoever reaches the port: right on loopback (`kaito up`, in-process tests) only.
+   */
+  endpointAuth?: boolean;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -98,12 +106,18 @@ function splitAddress(address: string): { host: string; port: number } {
  */
 export function buildOperator(o: OperatorOptions): Manager {
   const clock = o.clock ?? systemClock;
+  // Reviews change nothing, so they go through the unfenced client: a replica that does not lead
+  // still checks its callers.
+  const auth = o.endpointAuth
+    ? new DelegatedAuth({ api: kubeReviewApi(o.client), clock, log: o.log.with({ component: "auth" }) })
+    : undefined;
   const manager = new Manager({
     client: o.client,
     registry: o.registry ?? new Registry(),
     clock,
     log: o.log,
     metricsAddress: o.addresses.metrics,
+    metricsAuth: auth && ((token, attributes) => auth.review(token, attributes)),
     healthAddress: o.addresses.health,
     leaderElection: o.leaderElection && {
       ...o.leaderElection,
@@ -120,7 +134,10 @@ export function buildOperator(o: OperatorOptions): Manager {
     log: o.log,
   });
 
-  if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
+  const plannerCallers: CallerCheck | undefined =
+    auth && ((header, method) => auth.review(bearerToken(header), { path: method, verb: plannerCallVerb }));
+  if (o.components.has("planner"))
+    manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log, plannerCallers));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
   if (o.components.has(webhookComponentName)) {
     if (!o.webhook) throw new Error("the webhook component needs its address and registration");
@@ -218,13 +235,19 @@ function extenderRunnable(manager: Manager, address: string): Runnable {
   };
 }
 
-function plannerRunnable(planner: PlannerClient, address: string, clock: Clock, log: Logger): Runnable {
+function plannerRunnable(
+  planner: PlannerClient,
+  address: string,
+  clock: Clock,
+  log: Logger,
+  authenticate: CallerCheck | undefined,
+): Runnable {
   return {
     name: "planner-grpc",
     needsLeaderElection: false,
     async start(signal) {
       const { host, port } = splitAddress(address);
-      const server = await startPlannerServer({ planner, host, port, clock });
+      const server = await startPlannerServer({ planner, host, port, clock, authenticate });
       log.info("planner gRPC service listening", { address: server.address });
       // The signal may have aborted while the server started: a listener added now would never fire.
       await untilAborted(signal);

@@ -50,6 +50,8 @@ export interface RunOptions {
   onWebhook?: (webhook: WebhookComponent) => void;
   /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
   machineLiveness?: OperatorOptions["machineLiveness"];
+  /** Check the callers of /metrics and the planner with the API server (OperatorOptions.endpointAuth). */
+  endpointAuth?: boolean;
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */

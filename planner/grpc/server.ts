@@ -9,6 +9,7 @@ import {
   type WireProblem,
   type WireSku,
 } from "./codec.ts";
+import { authInterceptor, type CallerCheck } from "./auth.ts";
 import { plannerService } from "./proto.ts";
 import { toStatus } from "./status.ts";
 import type { PlannerClient } from "./types.ts";
@@ -25,6 +26,11 @@ export interface PlannerServerOptions {
   port?: number;
   /** Times the shutdown grace period. */
   clock?: Clock;
+  /**
+   * Checks every call's caller (planner/grpc/auth.ts); without it every call is served, which
+   * suits loopback (`kaito up`, tests) and nothing else.
+   */
+  authenticate?: CallerCheck;
 }
 
 export interface PlannerServer {
@@ -43,7 +49,9 @@ export async function startPlannerServer(options: PlannerServerOptions): Promise
   const host = options.host ?? "0.0.0.0";
   const clock = options.clock ?? systemClock;
   const { planner } = options;
-  const server = new Server();
+  const server = new Server({
+    interceptors: options.authenticate ? [authInterceptor(options.authenticate)] : [],
+  });
 
   server.addService(plannerService(), {
     Plan(
