@@ -29,6 +29,7 @@ import { decidePlacement } from "./plan.ts";
 import { modelNeed } from "./requirement.ts";
 import { reconcileWorkload, type WorkloadCaches, type WorkloadState } from "./workload.ts";
 import { isWorkloadConfigError } from "./configmaps.ts";
+import { isForeignObjectError } from "./ownership.ts";
 
 export const workspaceFinalizer = "workspace.kaito.sh/finalizer";
 
@@ -100,7 +101,13 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     }
     ws.status.observedGeneration = ws.metadata?.generation;
     await this.writeStatus(ws, before);
-    if (failure && !isUserError(failure) && !isPlacementError(failure) && !isWorkloadConfigError(failure))
+    if (
+      failure &&
+      !isUserError(failure) &&
+      !isPlacementError(failure) &&
+      !isWorkloadConfigError(failure) &&
+      !isForeignObjectError(failure)
+    )
       throw failure;
     if (failure && isUserError(failure)) throw new TerminalError(errorMessage(failure));
     return result;
@@ -358,6 +365,12 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       this.condition(ws, "WorkspaceReady", "False", "InvalidSpec", message);
       this.d.recorder.event(ws, "Warning", "InvalidSpec", message);
       return {};
+    }
+    if (isForeignObjectError(e)) {
+      // Deleting or renaming that object changes nothing this workspace watches: look again later.
+      this.condition(ws, "WorkspaceReady", "False", e.code, message);
+      this.d.recorder.event(ws, "Warning", e.code, message);
+      return { requeueAfterMs: configRetryMs };
     }
     if (isWorkloadConfigError(e)) {
       this.condition(ws, "WorkspaceReady", "False", "InvalidConfig", message);
