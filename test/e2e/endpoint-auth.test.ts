@@ -15,6 +15,7 @@ import { resources } from "../../kube/resources.ts";
 import { freePort } from "../../localcluster/ports.ts";
 import { GrpcPlannerClient } from "../../planner/grpc/client.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
+import { startPrometheus } from "./prometheus.ts";
 import { applyAll, managerRbac, resourceOf, serviceAccountKubeconfig } from "./rbac-manifests.ts";
 
 const cluster = useTestCluster();
@@ -147,6 +148,39 @@ async function catalogAs(token?: string): Promise<number> {
 }
 
 describe("the manager's endpoints with --endpoint-auth=kubernetes", () => {
+  it("are scraped by a real Prometheus with deploy/monitoring's authorization, and refused without it", async () => {
+    const address = new URL(metricsUrl).host;
+    const tokenFile = (name: string) => {
+      const file = path.join(dir, `${name}.token`);
+      writeFileSync(file, tokens[name]!, { mode: 0o600 });
+      return file;
+    };
+    const prometheus = await startPrometheus({
+      ruleFiles: [],
+      targets: [
+        { job: "bound", address, credentialsFile: tokenFile("prometheus") },
+        { job: "stranger", address, credentialsFile: tokenFile("stranger") },
+        { job: "anonymous", address },
+      ],
+    });
+    try {
+      const targets = await until("every target to be scraped once", async () => {
+        const t = await prometheus.targets();
+        return t.length === 3 && t.every((x) => x.health !== "unknown") ? t : undefined;
+      });
+      const byJob = Object.fromEntries(targets.map((t) => [t.job, t]));
+      expect(byJob.bound).toMatchObject({ health: "up", lastError: "" });
+      expect(byJob.stranger!.health).toBe("down");
+      expect(byJob.stranger!.lastError).toMatch(/403/);
+      expect(byJob.anonymous!.health).toBe("down");
+      expect(byJob.anonymous!.lastError).toMatch(/401/);
+      const [up] = await prometheus.query('up{job="bound"}');
+      expect(up?.value).toBe(1);
+    } finally {
+      await prometheus.stop();
+    }
+  });
+
   it("serve /metrics to the ServiceAccount bound to kaito-ts-metrics-reader only", async () => {
     expect((await scrape()).status).toBe(401);
     expect((await scrape("not-a-token")).status).toBe(401);

@@ -12,6 +12,8 @@ export interface ScrapeTarget {
   job: string;
   /** host:port serving /metrics. */
   address: string;
+  /** A file holding the bearer token to scrape with (authorization.credentials_file). */
+  credentialsFile?: string;
 }
 
 export interface Sample {
@@ -69,6 +71,7 @@ export async function startPrometheus(o: {
         scrape_configs: o.targets.map((t) => ({
           job_name: t.job,
           static_configs: [{ targets: [t.address] }],
+          ...(t.credentialsFile ? { authorization: { credentials_file: t.credentialsFile } } : {}),
         })),
       }),
     );
