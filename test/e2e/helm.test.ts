@@ -11,12 +11,12 @@ import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestCluster } from "../harness/index.ts";
-import { chartDir, helm } from "../harness/helm.ts";
+import { chartDir, helm, helmTemplate } from "../harness/helm.ts";
 import type { Manifest } from "../harness/kustomize.ts";
 import { KubeClient, type KubeObject } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { isKubeApiError } from "../../kube/errors.ts";
-import { resources, type Resource } from "../../kube/resources.ts";
+import { collectionPath, resources, type Resource } from "../../kube/resources.ts";
 import {
   generateServingCertificates,
   mutatingWebhookConfigurations,
@@ -174,5 +174,28 @@ describe("helm install of charts/kaito-ts into the local cluster", () => {
     expect(
       await exists({ ...crd, apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition" }),
     ).toBe(true);
+  });
+
+  it("renders, for every node provisioner, objects the API server accepts with strict field validation", async () => {
+    // A server-side dry run of each object as `helm template` renders it for this cluster: a
+    // misspelt or misplaced field in a template is an error here, not a silently dropped field.
+    for (const mode of ["karpenter", "azure-gpu-provisioner", "builtin", "byo"]) {
+      const objects = helmTemplate(["--namespace", namespace, "--set", `nodeProvisioner=${mode}`]);
+      for (const o of objects) {
+        const r = resourceOf(o);
+        await admin
+          .request(
+            "POST",
+            collectionPath(r, r.namespaced ? (o.metadata?.namespace ?? namespace) : undefined),
+            {
+              body: o,
+              query: { dryRun: "All", fieldValidation: "Strict" },
+            },
+          )
+          .catch((e: unknown) => {
+            throw new Error(`${mode}: ${o.kind} ${o.metadata?.name} refused: ${String(e)}`, { cause: e });
+          });
+      }
+    }
   });
 });
