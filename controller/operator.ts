@@ -12,6 +12,8 @@ import { startPlannerServer } from "../planner/grpc/server.ts";
 import { resources } from "../kube/resources.ts";
 import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
+import type { ServingTls } from "../kube/runtime/servers.ts";
+import { generateServingCertificates } from "../lib/certs.ts";
 import { bearerToken, DelegatedAuth, kubeReviewApi } from "../kube/auth/review.ts";
 import { plannerCallVerb, type CallerCheck } from "../planner/grpc/auth.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
@@ -89,10 +91,22 @@ export interface OperatorOptions {
   machineLiveness?: Partial<LivenessOptions>;
   /**
    * Check the callers of /metrics and of the planner's gRPC service with the API server
-   * (TokenReview, then a SubjectAccessReview of the path and verb; kube/auth). Off, both are open
-   * to whoever reaches the port: right on loopback (`kaito up`, in-process tests) only.
+   * (TokenReview, then a SubjectAccessReview of the path and verb; kube/auth), and serve /metrics
+   * over HTTPS. Off, both are open plain HTTP/gRPC to whoever reaches the port: right on loopback
+   * (`kaito up`, in-process tests) only.
    */
   endpointAuth?: boolean;
+}
+
+/** A serving certificate for this pod's name and loopback, signed by a CA made with it. */
+function selfSignedTls(clock: Clock): ServingTls {
+  const { cert, key } = generateServingCertificates({
+    dnsNames: [hostname(), "localhost"],
+    ipAddresses: ["127.0.0.1"],
+    now: clock.now(),
+    caName: "kaito-ts metrics CA",
+  });
+  return { cert, key };
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -111,6 +125,9 @@ export function buildOperator(o: OperatorOptions): Manager {
   const auth = o.endpointAuth
     ? new DelegatedAuth({ api: kubeReviewApi(o.client), clock, log: o.log.with({ component: "auth" }) })
     : undefined;
+  // Checked callers send their tokens: /metrics then speaks TLS, as controller-runtime's secure
+  // metrics do, with a certificate made at start (Prometheus skips verifying it, or pins it).
+  const metricsTls = o.endpointAuth ? selfSignedTls(clock) : undefined;
   const manager = new Manager({
     client: o.client,
     registry: o.registry ?? new Registry(),
@@ -118,6 +135,7 @@ export function buildOperator(o: OperatorOptions): Manager {
     log: o.log,
     metricsAddress: o.addresses.metrics,
     metricsAuth: auth && ((token, attributes) => auth.review(token, attributes)),
+    metricsTls,
     healthAddress: o.addresses.health,
     leaderElection: o.leaderElection && {
       ...o.leaderElection,

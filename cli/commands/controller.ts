@@ -40,9 +40,10 @@ ${nodeProvisionerUsage}
                                     who may read /metrics and call the planner: kubernetes checks
                                     each caller's bearer token with the API server (TokenReview,
                                     then a SubjectAccessReview: RBAC get on /metrics, post on the
-                                    planner's method paths); none serves anyone who reaches the
-                                    port. auto (default): kubernetes when running in a cluster
-                                    with the pod's service account, none otherwise. The health
+                                    planner's method paths) and serves /metrics over HTTPS with a
+                                    certificate made at start; none serves anyone who reaches the
+                                    port, in plain HTTP. auto (default): kubernetes in a cluster
+                                    on the pod's service account, none otherwise. The health
                                     probes and the extender stay open (kubelet and loopback)
   --webhook-bind-address ADDR       admission webhook, HTTPS (default: 0.0.0.0:9443)
   --webhook-namespace NS            namespace of the webhook's Service and certificate Secret

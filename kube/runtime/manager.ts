@@ -13,7 +13,14 @@ import { LeaseFence } from "./fence.ts";
 import { LeaderElector, defaultLeaderTiming, type LeaderTiming } from "./leader.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import { withAuthentication, type ReviewFn } from "../auth/http.ts";
-import { healthHandler, listen, metricsHandler, type HealthCheck, type ListeningServer } from "./servers.ts";
+import {
+  healthHandler,
+  listen,
+  metricsHandler,
+  type HealthCheck,
+  type ListeningServer,
+  type ServingTls,
+} from "./servers.ts";
 
 /** Something the manager runs until shutdown, e.g. the extender's or the planner's server. */
 export interface Runnable {
@@ -37,6 +44,8 @@ export interface ManagerOptions {
    * The health probes stay open either way: the kubelet sends no token.
    */
   metricsAuth?: ReviewFn;
+  /** Serve /metrics over HTTPS with this certificate (so the callers' tokens are not sent in clear). */
+  metricsTls?: ServingTls;
   /** host:port of /healthz and /readyz; undefined disables it. */
   healthAddress?: string;
   leaderElection?: {
@@ -178,7 +187,7 @@ export class Manager {
       const { host, port } = splitAddress(this.o.metricsAddress);
       const handler = metricsHandler(this.registry);
       const guarded = this.o.metricsAuth ? withAuthentication(handler, this.o.metricsAuth) : handler;
-      this.servers.push(await listen(guarded, port, host, "metrics server"));
+      this.servers.push(await listen(guarded, port, host, "metrics server", this.o.metricsTls));
     }
     if (this.o.healthAddress !== undefined) {
       const { host, port } = splitAddress(this.o.healthAddress);

@@ -1,5 +1,7 @@
 // The manager's metrics and health servers: request limits, and /metrics behind a caller check.
 import http from "node:http";
+import https from "node:https";
+import { generateServingCertificates } from "../../lib/certs.ts";
 import { Counter, Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { withAuthentication, type ReviewFn } from "../auth/http.ts";
@@ -110,5 +112,34 @@ describe("withAuthentication on /metrics", () => {
     expect(allowed.body).toMatch(/kaito_test_total 0/);
     // The question asked is the path without its query, and the method as RBAC's verb.
     expect(seen.at(-1)).toEqual({ token: "reader", path: "/metrics", verb: "get" });
+  });
+});
+
+describe("the metrics server over TLS", () => {
+  it("serves HTTPS with its certificate, TLS 1.2 at least, and nothing in clear", async () => {
+    const { cert, key, caCert } = generateServingCertificates({
+      dnsNames: ["localhost"],
+      ipAddresses: ["127.0.0.1"],
+      now: Date.now(),
+      caName: "test metrics CA",
+    });
+    const s = await listen(metricsHandler(new Registry()), 0, "127.0.0.1", "metrics server", { cert, key });
+    open.push(s);
+    const get = (o: https.RequestOptions) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.get(
+          { host: "127.0.0.1", port: s.port, path: "/metrics", agent: false, ...o },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on("error", reject);
+      });
+    // The certificate verifies against its CA, for the loopback address.
+    expect(await get({ ca: caCert })).toBe(200);
+    await expect(get({ ca: caCert, maxVersion: "TLSv1.1", minVersion: "TLSv1" })).rejects.toThrow();
+    // A plain HTTP request gets no metrics.
+    await expect(request(s.port, {})).rejects.toThrow();
   });
 });

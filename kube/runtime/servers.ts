@@ -1,4 +1,5 @@
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { listenError } from "../../lib/errors.ts";
@@ -16,17 +17,31 @@ export interface ListeningServer {
  */
 export const serverLimits = { maxHeaderBytes: 8 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
 
+/** A serving certificate and its key, in PEM. */
+export interface ServingTls {
+  cert: string;
+  key: string;
+}
+
 /**
- * Starts an HTTP server and resolves once it listens (port 0 picks a free one); `name` says which
- * server a busy address belongs to. Requests that carry a body are refused (bodiless).
+ * Starts an HTTP server (HTTPS with `tls`) and resolves once it listens (port 0 picks a free
+ * one); `name` says which server a busy address belongs to. Requests that carry a body are
+ * refused (bodiless).
  */
 export function listen(
   handler: http.RequestListener,
   port: number,
   host: string,
   name = "HTTP server",
+  tls?: ServingTls,
 ): Promise<ListeningServer> {
-  const server = http.createServer({ maxHeaderSize: serverLimits.maxHeaderBytes }, bodiless(handler));
+  const options = { maxHeaderSize: serverLimits.maxHeaderBytes };
+  const server = tls
+    ? https.createServer(
+        { ...options, cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" },
+        bodiless(handler),
+      )
+    : http.createServer(options, bodiless(handler));
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = serverLimits.headersTimeoutMs;
   server.requestTimeout = serverLimits.requestTimeoutMs;

@@ -9,6 +9,7 @@ import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestCluster } from "../harness/index.ts";
 import { until } from "../harness/until.ts";
+import { httpsGet } from "../harness/https-get.ts";
 import { KubeClient, type KubeObject } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { resources } from "../../kube/resources.ts";
@@ -117,7 +118,8 @@ beforeAll(async () => {
   const [metricsPort] = await until("the metrics server to listen", async () =>
     operator!.manager.ports().length >= 2 ? operator!.manager.ports() : undefined,
   );
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  // HTTPS with a certificate the manager made at start.
+  metricsUrl = `https://127.0.0.1:${metricsPort}/metrics`;
 });
 
 afterAll(async () => {
@@ -130,9 +132,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function scrape(token?: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(metricsUrl, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  return { status: res.status, body: await res.text() };
+function scrape(token?: string): Promise<{ status: number; body: string }> {
+  return httpsGet(metricsUrl, token ? { authorization: `Bearer ${token}` } : {});
 }
 
 async function catalogAs(token?: string): Promise<number> {
@@ -158,9 +159,9 @@ describe("the manager's endpoints with --endpoint-auth=kubernetes", () => {
     const prometheus = await startPrometheus({
       ruleFiles: [],
       targets: [
-        { job: "bound", address, credentialsFile: tokenFile("prometheus") },
-        { job: "stranger", address, credentialsFile: tokenFile("stranger") },
-        { job: "anonymous", address },
+        { job: "bound", address, https: true, credentialsFile: tokenFile("prometheus") },
+        { job: "stranger", address, https: true, credentialsFile: tokenFile("stranger") },
+        { job: "anonymous", address, https: true },
       ],
     });
     try {

@@ -14,6 +14,8 @@ export interface ScrapeTarget {
   address: string;
   /** A file holding the bearer token to scrape with (authorization.credentials_file). */
   credentialsFile?: string;
+  /** Scrape over HTTPS without verifying the certificate (deploy/monitoring/README.md's config). */
+  https?: boolean;
 }
 
 export interface Sample {
@@ -72,6 +74,7 @@ export async function startPrometheus(o: {
           job_name: t.job,
           static_configs: [{ targets: [t.address] }],
           ...(t.credentialsFile ? { authorization: { credentials_file: t.credentialsFile } } : {}),
+          ...(t.https ? { scheme: "https", tls_config: { insecure_skip_verify: true } } : {}),
         })),
       }),
     );

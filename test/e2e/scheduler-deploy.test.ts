@@ -22,6 +22,7 @@ import { controllerCommand } from "../../cli/commands/controller.ts";
 import type { CommandIO } from "../../cli/command.ts";
 import type { Workspace } from "../../crds/index.ts";
 import { applyAll, readManifests, resourceOf, serviceAccountKubeconfig } from "./rbac-manifests.ts";
+import { httpsGet } from "../harness/https-get.ts";
 import { until } from "../harness/until.ts";
 import { deleteWorkspaces } from "./workspaces.ts";
 
@@ -80,14 +81,13 @@ function runController(args: string[]): Running {
 /** kaito_extender_requests_total for successful binds, from the sidecar's /metrics. */
 async function binds(metricsPort: number): Promise<number> {
   // The sidecar checks who reads its /metrics (--endpoint-auth=kubernetes, as deployed): the
-  // admin's token passes the SubjectAccessReview.
+  // admin's token passes the SubjectAccessReview; the port speaks TLS with a certificate of its own.
   const token = cluster.kubeConfig.getCurrentUser()?.token;
-  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, {
-    headers: { authorization: `Bearer ${token}` },
+  const res = await httpsGet(`https://127.0.0.1:${metricsPort}/metrics`, {
+    authorization: `Bearer ${token}`,
   });
-  if (res.status !== 200)
-    throw new Error(`the extender's /metrics answered ${res.status}: ${await res.text()}`);
-  const text = await res.text();
+  if (res.status !== 200) throw new Error(`the extender's /metrics answered ${res.status}: ${res.body}`);
+  const text = res.body;
   const line = text
     .split("\n")
     .find((l) => l.startsWith('kaito_extender_requests_total{verb="bind",code="200"}'));
