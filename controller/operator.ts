@@ -91,8 +91,8 @@ export interface OperatorOptions {
   machineLiveness?: Partial<LivenessOptions>;
   /**
    * Check the callers of /metrics and of the planner's gRPC service with the API server
-   * (TokenReview, then a SubjectAccessReview of the path and verb; kube/auth), and serve /metrics
-   * over HTTPS. Off, both are open plain HTTP/gRPC to whoever reaches the port: right on loopback
+   * (TokenReview, then a SubjectAccessReview of the path and verb; kube/auth), and serve both over
+   * TLS. Off, both are open, in plaintext, to whoever reaches the port: right on loopback
    * (`kaito up`, in-process tests) only.
    */
   endpointAuth?: boolean;
@@ -125,9 +125,10 @@ export function buildOperator(o: OperatorOptions): Manager {
   const auth = o.endpointAuth
     ? new DelegatedAuth({ api: kubeReviewApi(o.client), clock, log: o.log.with({ component: "auth" }) })
     : undefined;
-  // Checked callers send their tokens: /metrics then speaks TLS, as controller-runtime's secure
-  // metrics do, with a certificate made at start (Prometheus skips verifying it, or pins it).
-  const metricsTls = o.endpointAuth ? selfSignedTls(clock) : undefined;
+  // Checked callers send their tokens: /metrics and the planner then speak TLS, as
+  // controller-runtime's secure metrics do, with a certificate made at start (callers skip
+  // verifying it: nothing could pin it in advance).
+  const servingTls = o.endpointAuth ? selfSignedTls(clock) : undefined;
   const manager = new Manager({
     client: o.client,
     registry: o.registry ?? new Registry(),
@@ -135,7 +136,7 @@ export function buildOperator(o: OperatorOptions): Manager {
     log: o.log,
     metricsAddress: o.addresses.metrics,
     metricsAuth: auth && ((token, attributes) => auth.review(token, attributes)),
-    metricsTls,
+    metricsTls: servingTls,
     healthAddress: o.addresses.health,
     leaderElection: o.leaderElection && {
       ...o.leaderElection,
@@ -155,7 +156,7 @@ export function buildOperator(o: OperatorOptions): Manager {
   const plannerCallers: CallerCheck | undefined =
     auth && ((header, method) => auth.review(bearerToken(header), { path: method, verb: plannerCallVerb }));
   if (o.components.has("planner"))
-    manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log, plannerCallers));
+    manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log, plannerCallers, servingTls));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
   if (o.components.has(webhookComponentName)) {
     if (!o.webhook) throw new Error("the webhook component needs its address and registration");
@@ -259,13 +260,14 @@ function plannerRunnable(
   clock: Clock,
   log: Logger,
   authenticate: CallerCheck | undefined,
+  tls: ServingTls | undefined,
 ): Runnable {
   return {
     name: "planner-grpc",
     needsLeaderElection: false,
     async start(signal) {
       const { host, port } = splitAddress(address);
-      const server = await startPlannerServer({ planner, host, port, clock, authenticate });
+      const server = await startPlannerServer({ planner, host, port, clock, authenticate, tls });
       log.info("planner gRPC service listening", { address: server.address });
       // The signal may have aborted while the server started: a listener added now would never fire.
       await untilAborted(signal);

@@ -40,9 +40,9 @@ ${nodeProvisionerUsage}
                                     who may read /metrics and call the planner: kubernetes checks
                                     each caller's bearer token with the API server (TokenReview,
                                     then a SubjectAccessReview: RBAC get on /metrics, post on the
-                                    planner's method paths) and serves /metrics over HTTPS with a
+                                    planner's method paths) and serves both over TLS with a
                                     certificate made at start; none serves anyone who reaches the
-                                    port, in plain HTTP. auto (default): kubernetes in a cluster
+                                    ports, in plaintext. auto (default): kubernetes in a cluster
                                     on the pod's service account, none otherwise. The health
                                     probes and the extender stay open (kubelet and loopback)
   --webhook-bind-address ADDR       admission webhook, HTTPS (default: 0.0.0.0:9443)

@@ -1,5 +1,6 @@
 // The planner's gRPC server with a caller check: a real server and client on 127.0.0.1.
-import { status, type ServiceError } from "@grpc/grpc-js";
+import { credentials, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
+import { generateServingCertificates } from "../../lib/certs.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CallerCheck } from "./auth.ts";
 import { GrpcPlannerClient } from "./grpc-client.ts";
@@ -65,5 +66,38 @@ describe("the planner's gRPC server with a caller check", () => {
     // The check sees the header as sent and the method's path: what the RBAC rule names.
     expect(asked.at(-2)).toEqual(["Bearer scheduler", "/kaito.planner.v1.Planner/Plan"]);
     expect(asked.at(-1)).toEqual(["Bearer scheduler", "/kaito.planner.v1.Planner/Catalog"]);
+  });
+});
+
+describe("the planner's gRPC server over TLS", () => {
+  it("answers TLS clients, whether they verify its certificate or only encrypt, and no plaintext one", async () => {
+    const { cert, key, caCert } = generateServingCertificates({
+      dnsNames: ["localhost"],
+      ipAddresses: ["127.0.0.1"],
+      now: Date.now(),
+      caName: "test planner CA",
+    });
+    const server = await startPlannerServer({
+      planner: new InProcessPlannerClient(),
+      host: "127.0.0.1",
+      port: 0,
+      tls: { cert, key },
+      authenticate: async () => ({ allowed: true, user: "u" }),
+    });
+    servers.push(server);
+    const client = (c: ChannelCredentials) => {
+      const g = new GrpcPlannerClient(server.address, {
+        deadlineMs: 5_000,
+        credentials: c,
+        token: () => "t",
+      });
+      clients.push(g);
+      return g;
+    };
+    expect(await codeOf(client(credentials.createSsl(Buffer.from(caCert))).catalog())).toBe(status.OK);
+    // What a client in the cluster does with a certificate made at start: encrypt, skip the check.
+    const unverified = credentials.createSsl(null, null, null, { rejectUnauthorized: false });
+    expect(await codeOf(client(unverified).catalog())).toBe(status.OK);
+    expect(await codeOf(client(credentials.createInsecure()).catalog())).toBe(status.UNAVAILABLE);
   });
 });

@@ -31,6 +31,11 @@ export interface PlannerServerOptions {
    * suits loopback (`kaito up`, tests) and nothing else.
    */
   authenticate?: CallerCheck;
+  /**
+   * Serve TLS with this certificate (PEM), so the callers' bearer tokens are not sent in clear;
+   * without it, plaintext.
+   */
+  tls?: { cert: string; key: string };
 }
 
 export interface PlannerServer {
@@ -80,7 +85,14 @@ export async function startPlannerServer(options: PlannerServerOptions): Promise
 
   const address = `${host}:${options.port ?? DEFAULT_PLANNER_PORT}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (e, bound) =>
+    const credentials = options.tls
+      ? ServerCredentials.createSsl(
+          null,
+          [{ cert_chain: Buffer.from(options.tls.cert), private_key: Buffer.from(options.tls.key) }],
+          false,
+        )
+      : ServerCredentials.createInsecure();
+    server.bindAsync(address, credentials, (e, bound) =>
       e ? reject(listenError(e, "planner gRPC service", address)) : resolve(bound),
     );
   });

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { status, type ServiceError } from "@grpc/grpc-js";
+import { credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestCluster } from "../harness/index.ts";
 import { until } from "../harness/until.ts";
@@ -136,8 +136,15 @@ function scrape(token?: string): Promise<{ status: number; body: string }> {
   return httpsGet(metricsUrl, token ? { authorization: `Bearer ${token}` } : {});
 }
 
-async function catalogAs(token?: string): Promise<number> {
-  const client = new GrpcPlannerClient(plannerAddress, { deadlineMs: 10_000, token: () => token });
+async function catalogAs(token?: string, plaintext = false): Promise<number> {
+  // TLS with the certificate the manager made at start: encrypted, not verified.
+  const client = new GrpcPlannerClient(plannerAddress, {
+    deadlineMs: 10_000,
+    token: () => token,
+    credentials: plaintext
+      ? credentials.createInsecure()
+      : credentials.createSsl(null, null, null, { rejectUnauthorized: false }),
+  });
   try {
     await client.catalog();
     return status.OK;
@@ -202,5 +209,7 @@ describe("the manager's endpoints with --endpoint-auth=kubernetes", () => {
     // The manager runs on deploy/'s kaito-manager token: without its rights to create
     // TokenReviews and SubjectAccessReviews, this would be UNAVAILABLE.
     expect(await catalogAs(tokens["planner-client"])).toBe(status.OK);
+    // Never in clear: a plaintext client does not get as far as sending its token.
+    expect(await catalogAs(tokens["planner-client"], true)).toBe(status.UNAVAILABLE);
   });
 });
