@@ -12,6 +12,10 @@ import { startPlannerServer } from "../planner/grpc/server.ts";
 import { resources } from "../kube/resources.ts";
 import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
+import type { ServingTls } from "../kube/runtime/servers.ts";
+import { generateServingCertificates } from "../lib/certs.ts";
+import { bearerToken, DelegatedAuth, kubeReviewApi } from "../kube/auth/review.ts";
+import { plannerCallVerb, type CallerCheck } from "../planner/grpc/auth.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
 import {
@@ -92,6 +96,24 @@ export interface OperatorOptions {
   hfEndpoint?: string;
   /** Tests: a ready Hub client instead of one built for hfEndpoint. */
   huggingFace?: HuggingFaceSource;
+  /**
+   * Check the callers of /metrics and of the planner's gRPC service with the API server
+   * (TokenReview, then a SubjectAccessReview of the path and verb; kube/auth), and serve both over
+   * TLS. Off, both are open, in plaintext, to whoever reaches the port: right on loopback
+   * (`kaito up`, in-process tests) only.
+   */
+  endpointAuth?: boolean;
+}
+
+/** A serving certificate for this pod's name and loopback, signed by a CA made with it. */
+function selfSignedTls(clock: Clock): ServingTls {
+  const { cert, key } = generateServingCertificates({
+    dnsNames: [hostname(), "localhost"],
+    ipAddresses: ["127.0.0.1"],
+    now: clock.now(),
+    caName: "kaito-ts metrics CA",
+  });
+  return { cert, key };
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -105,12 +127,23 @@ function splitAddress(address: string): { host: string; port: number } {
  */
 export function buildOperator(o: OperatorOptions): Manager {
   const clock = o.clock ?? systemClock;
+  // Reviews change nothing, so they go through the unfenced client: a replica that does not lead
+  // still checks its callers.
+  const auth = o.endpointAuth
+    ? new DelegatedAuth({ api: kubeReviewApi(o.client), clock, log: o.log.with({ component: "auth" }) })
+    : undefined;
+  // Checked callers send their tokens: /metrics and the planner then speak TLS, as
+  // controller-runtime's secure metrics do, with a certificate made at start (callers skip
+  // verifying it: nothing could pin it in advance).
+  const servingTls = o.endpointAuth ? selfSignedTls(clock) : undefined;
   const manager = new Manager({
     client: o.client,
     registry: o.registry ?? new Registry(),
     clock,
     log: o.log,
     metricsAddress: o.addresses.metrics,
+    metricsAuth: auth && ((token, attributes) => auth.review(token, attributes)),
+    metricsTls: servingTls,
     healthAddress: o.addresses.health,
     leaderElection: o.leaderElection && {
       ...o.leaderElection,
@@ -127,7 +160,10 @@ export function buildOperator(o: OperatorOptions): Manager {
     log: o.log,
   });
 
-  if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
+  const plannerCallers: CallerCheck | undefined =
+    auth && ((header, method) => auth.review(bearerToken(header), { path: method, verb: plannerCallVerb }));
+  if (o.components.has("planner"))
+    manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log, plannerCallers, servingTls));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
   if (o.components.has(webhookComponentName)) {
     if (!o.webhook) throw new Error("the webhook component needs its address and registration");
@@ -229,13 +265,20 @@ function extenderRunnable(manager: Manager, address: string): Runnable {
   };
 }
 
-function plannerRunnable(planner: PlannerClient, address: string, clock: Clock, log: Logger): Runnable {
+function plannerRunnable(
+  planner: PlannerClient,
+  address: string,
+  clock: Clock,
+  log: Logger,
+  authenticate: CallerCheck | undefined,
+  tls: ServingTls | undefined,
+): Runnable {
   return {
     name: "planner-grpc",
     needsLeaderElection: false,
     async start(signal) {
       const { host, port } = splitAddress(address);
-      const server = await startPlannerServer({ planner, host, port, clock });
+      const server = await startPlannerServer({ planner, host, port, clock, authenticate, tls });
       log.info("planner gRPC service listening", { address: server.address });
       // The signal may have aborted while the server started: a listener added now would never fire.
       await untilAborted(signal);

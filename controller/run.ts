@@ -52,6 +52,8 @@ export interface RunOptions {
   machineLiveness?: OperatorOptions["machineLiveness"];
   /** The Hugging Face Hub endpoint (default https://huggingface.co). */
   hfEndpoint?: string;
+  /** Check the callers of /metrics and the planner with the API server (OperatorOptions.endpointAuth). */
+  endpointAuth?: boolean;
 }
 
 /** Builds the operator for the chosen cloud and runs it until the signal aborts. */

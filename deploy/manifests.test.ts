@@ -7,13 +7,10 @@ import { gpuTaint } from "../controller/workspace/machines.ts";
 import { azureFlags } from "../provisioner/cloud/azure/config.ts";
 import { kubeSchedulerConfig, kubeSchedulerConfigFile } from "../scheduler/scheduler-config.ts";
 import { mutatingConfiguration, validatingConfiguration } from "../webhook/index.ts";
+import { kustomizeBuild, type Manifest } from "../test/harness/kustomize.ts";
+import { plannerCallVerb } from "../planner/grpc/auth.ts";
+import { plannerService } from "../planner/grpc/proto.ts";
 
-interface Manifest {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string };
-  [key: string]: unknown;
-}
 interface Rule {
   apiGroups?: string[];
   resources?: string[];
@@ -32,8 +29,11 @@ function yamlFiles(dir: string): string[] {
 
 const deployDir = import.meta.dirname;
 // monitoring/ holds Prometheus rule files, not Kubernetes objects; monitoring.test.ts checks them.
+// node-provisioner/ holds overlays of manager/ (patches and the objects they add), built below.
 const files = yamlFiles(deployDir).filter(
-  (f) => !f.startsWith(path.join(deployDir, "monitoring") + path.sep),
+  (f) =>
+    !f.startsWith(path.join(deployDir, "monitoring") + path.sep) &&
+    !f.startsWith(path.join(deployDir, "node-provisioner") + path.sep),
 );
 const manifests: { file: string; doc: Manifest }[] = files.flatMap((file) =>
   parseAllDocuments(readFileSync(file, "utf8")).map((d) => {
@@ -43,10 +43,10 @@ const manifests: { file: string; doc: Manifest }[] = files.flatMap((file) =>
 );
 const byKind = (kind: string) => manifests.filter((m) => m.doc?.kind === kind);
 const roles = [...byKind("Role"), ...byKind("ClusterRole")];
-const named = (kind: string, name: string) => {
-  const found = byKind(kind).find((m) => m.doc.metadata?.name === name);
+const named = (kind: string, name: string, objects: Manifest[] = manifests.map((m) => m.doc)) => {
+  const found = objects.find((m) => m.kind === kind && m.metadata?.name === name);
   if (!found) throw new Error(`deploy/ has no ${kind} ${name}`);
-  return found.doc;
+  return found;
 };
 
 interface Container {
@@ -69,10 +69,17 @@ interface PodSpec {
   initContainers?: Container[];
   volumes?: { name: string; configMap?: { name: string } }[];
 }
-function deployment(name: string): { replicas: number; pod: PodSpec } {
-  const spec = named("Deployment", name).spec as { replicas: number; template: { spec: PodSpec } };
+function deployment(name: string, objects?: Manifest[]): { replicas: number; pod: PodSpec } {
+  const spec = named("Deployment", name, objects).spec as { replicas: number; template: { spec: PodSpec } };
   return { replicas: spec.replicas, pod: spec.template.spec };
 }
+
+/** Every deploy/node-provisioner/<mode> overlay, built as `kubectl kustomize` would. */
+const modes = ["karpenter", "azure-gpu-provisioner", "builtin-azure", "byo"] as const;
+const builds = Object.fromEntries(
+  modes.map((m) => [m, kustomizeBuild(path.join(deployDir, "node-provisioner", m))]),
+) as Record<(typeof modes)[number], Manifest[]>;
+const azureBuild = builds["builtin-azure"];
 /** The value of `--flag=value` in a container's arguments. */
 function flag(args: string[] | undefined, name: string): string | undefined {
   return args?.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -97,6 +104,8 @@ const builtInRoles = [
   "ClusterRole/system:volume-scheduler",
   "Role/extension-apiserver-authentication-reader",
 ];
+/** Roles deploy/ defines for others to bind: reading /metrics, calling the planner. */
+const callerRoles = ["ClusterRole/kaito-ts-metrics-reader", "ClusterRole/kaito-ts-planner-client"];
 const serviceAccount = (name: string) => ({ kind: "ServiceAccount", name, namespace: "kaito-system" });
 
 describe("deploy/ manifests", () => {
@@ -114,10 +123,16 @@ describe("deploy/ manifests", () => {
         const where = `${file} ${doc.kind}/${doc.metadata?.name}: ${JSON.stringify(rule)}`;
         for (const field of ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"] as const)
           for (const value of rule[field] ?? []) expect(value, where).not.toContain("*");
-        // Explicit lists: an absent apiGroups or verbs is as vague as a wildcard.
+        // Explicit lists: an absent apiGroups or verbs is as vague as a wildcard. A rule names
+        // either resources or non-resource URLs (the callers' roles), never both.
+        expect(rule.verbs?.length, where).toBeGreaterThan(0);
+        if (rule.nonResourceURLs) {
+          expect(doc.kind, where).toBe("ClusterRole");
+          expect(rule.apiGroups ?? rule.resources, where).toBeUndefined();
+          continue;
+        }
         expect(rule.apiGroups, where).toBeDefined();
         expect(rule.resources?.length, where).toBeGreaterThan(0);
-        expect(rule.verbs?.length, where).toBeGreaterThan(0);
       }
     }
     // An aggregated role fills its rules from labels, which no test here could bound.
@@ -171,7 +186,10 @@ describe("deploy/ manifests", () => {
       if (builtInRoles.includes(ref)) expect(subjects[0]!.name, where).toBe("kaito-scheduler");
       bound.add(ref);
     }
-    for (const role of roleNames) expect(bound, `${role} is bound`).toContain(role);
+    // The callers' roles are for the operator's users to bind to Prometheus and planner clients.
+    for (const role of roleNames)
+      if (!callerRoles.includes(role)) expect(bound, `${role} is bound`).toContain(role);
+    for (const role of callerRoles) expect(bound, role).not.toContain(role);
     // A RoleBinding grants a Role of its own namespace only.
     for (const { doc } of byKind("RoleBinding")) {
       const ref = doc.roleRef as { kind: string; name: string };
@@ -227,14 +245,13 @@ describe("deploy/ manifests", () => {
   });
 
   it("give the manager every Azure setting the azure cloud requires, from the kaito-azure ConfigMap", () => {
-    const { pod } = deployment("kaito-manager");
+    const { pod } = deployment("kaito-manager", azureBuild);
     const [container] = pod.containers as (PodSpec["containers"][number] & {
       envFrom?: { configMapRef?: { name: string } }[];
     })[];
     expect(container!.args).toContain("--cloud=azure");
     expect(container!.envFrom).toEqual([{ configMapRef: { name: "kaito-azure" } }]);
-    const settings = byKind("ConfigMap").find(({ doc }) => doc.metadata?.name === "kaito-azure")!
-      .doc as Manifest & {
+    const settings = named("ConfigMap", "kaito-azure", azureBuild) as Manifest & {
       data: Record<string, string>;
     };
     const required = [
@@ -247,7 +264,7 @@ describe("deploy/ manifests", () => {
   });
 
   it("give the manager the VMs' join data as a file from a Secret it cannot read through the API", () => {
-    const { pod } = deployment("kaito-manager");
+    const { pod } = deployment("kaito-manager", azureBuild);
     const [container] = pod.containers as (PodSpec["containers"][number] & {
       env?: { name: string; value?: string }[];
     })[];
@@ -263,8 +280,9 @@ describe("deploy/ manifests", () => {
     expect(volume?.secret).toEqual({ secretName: "kaito-node-join-data", optional: true });
     expect(path.basename(file!)).toBe("cloud-init");
     // The join data holds a bootstrap token: never a plain value in a manifest or the ConfigMap.
-    expect(JSON.stringify(named("ConfigMap", "kaito-azure"))).not.toMatch(/JOIN_DATA/);
-    expect(byKind("Secret")).toEqual([]);
+    expect(JSON.stringify(named("ConfigMap", "kaito-azure", azureBuild))).not.toMatch(/JOIN_DATA/);
+    for (const objects of Object.values(builds))
+      expect(objects.filter((o) => o.kind === "Secret")).toEqual([]);
   });
 
   it("run the NVIDIA device plugin, pinned to a release, on the GPU nodes workspaces get", () => {
@@ -455,18 +473,224 @@ describe("deploy/ manifests", () => {
         .sort(),
     ).toEqual(["kaito-manager", "kaito-scheduler"]);
     const configMaps = kinds("ConfigMap") as (Manifest & { data: Record<string, string> })[];
-    // The generated one carries a content hash; kaito-azure (the manager's settings) does not.
+    // The generated one carries a content hash.
     const generated = new RegExp(`^${schedulerConfigMap!.name}-[a-z0-9]+$`);
-    expect(configMaps.map((c) => c.metadata?.name).sort()).toEqual([
-      "kaito-azure",
-      expect.stringMatching(generated),
-    ]);
+    expect(configMaps.map((c) => c.metadata?.name).sort()).toEqual([expect.stringMatching(generated)]);
     const configMap = configMaps.find((c) => generated.test(c.metadata?.name ?? ""));
     expect(configMap!.metadata?.namespace).toBe("kaito-system");
     expect(parse(configMap!.data[path.basename(kubeSchedulerConfigFile)]!)).toEqual(schedulerConfig);
     const scheduler = kinds("Deployment").find((d) => d.metadata?.name === "kaito-scheduler")!;
     const volumes = (scheduler.spec as { template: { spec: PodSpec } }).template.spec.volumes!;
     expect(volumes.map((v) => v.configMap?.name)).toContain(configMap!.metadata?.name);
+  });
+
+  it.skipIf(!kubectl)("build every node-provisioner overlay as the tests' kustomize does", () => {
+    const unhashed = (objects: Manifest[]) =>
+      objects.map((o) =>
+        JSON.parse(JSON.stringify(o).replaceAll(/"(kaito-scheduler-config)-[a-z0-9]{10}"/g, '"$1"')),
+      );
+    for (const mode of modes) {
+      const out = execFileSync(kubectl!, ["kustomize", path.join(deployDir, "node-provisioner", mode)], {
+        encoding: "utf8",
+      });
+      const real = unhashed(parseAllDocuments(out).map((d) => d.toJS() as Manifest));
+      const key = (o: Manifest) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
+      const sorted = (l: Manifest[]) => [...l].sort((a, b) => key(a).localeCompare(key(b)));
+      expect(sorted(builds[mode]), mode).toEqual(sorted(real));
+    }
+  });
+});
+
+describe("deploy/node-provisioner", () => {
+  // What each mode's code calls on nodes (controller/nodeprovision/, provisioner/): informers on
+  // Nodes everywhere (GPU gauges, placement); Machines and Node writes only where kaito's own
+  // provisioner runs; NodeClaims where Karpenter or gpu-provisioner serve them.
+  const nodeRules: Record<(typeof modes)[number], Rule[]> = {
+    karpenter: [
+      {
+        apiGroups: ["karpenter.sh"],
+        resources: ["nodeclaims"],
+        verbs: ["get", "list", "watch", "create", "delete"],
+      },
+      { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+    ],
+    "azure-gpu-provisioner": [
+      {
+        apiGroups: ["karpenter.sh"],
+        resources: ["nodeclaims"],
+        verbs: ["get", "list", "watch", "create", "delete"],
+      },
+      { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+    ],
+    "builtin-azure": [
+      {
+        apiGroups: ["karpenter.sh"],
+        resources: ["machines"],
+        verbs: ["get", "list", "watch", "create", "update", "delete"],
+      },
+      { apiGroups: ["karpenter.sh"], resources: ["machines/status"], verbs: ["update"] },
+      {
+        apiGroups: [""],
+        resources: ["nodes"],
+        verbs: ["get", "list", "watch", "create", "update", "delete"],
+      },
+    ],
+    byo: [{ apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] }],
+  };
+
+  it("run the manager in the directory's mode, with that mode's rights on nodes and no other's", () => {
+    for (const mode of modes) {
+      const objects = builds[mode];
+      const [manager] = deployment("kaito-manager", objects).pod.containers;
+      const provisioner = mode === "builtin-azure" ? "builtin" : mode;
+      expect(manager!.args![0], mode).toBe(`--node-provisioner=${provisioner}`);
+      expect(
+        manager!.args!.filter((a) => a.startsWith("--node-provisioner")),
+        mode,
+      ).toHaveLength(1);
+      expect(manager!.args!.includes("--cloud=azure"), mode).toBe(mode === "builtin-azure");
+      expect(named("ClusterRole", "kaito-manager-nodes", objects).rules, mode).toEqual(nodeRules[mode]);
+      // No other role of the manager touches what the node rules are about.
+      for (const rule of named("ClusterRole", "kaito-manager", objects).rules as Rule[])
+        for (const r of ["machines", "machines/status", "nodeclaims", "nodes"])
+          expect(rule.resources ?? [], `${mode} kaito-manager`).not.toContain(r);
+      // Everything else is deploy/manager's, unchanged.
+      const others = (l: Manifest[]) =>
+        l.filter(
+          (o) =>
+            !(o.kind === "Deployment" && o.metadata?.name === "kaito-manager") &&
+            !(o.kind === "ClusterRole" && o.metadata?.name === "kaito-manager-nodes") &&
+            !(o.kind === "ConfigMap" && o.metadata?.name === "kaito-azure"),
+        );
+      expect(others(objects), mode).toEqual(others(kustomizeBuild(path.join(deployDir, "manager"))));
+    }
+    // deploy/manager alone is the karpenter mode (AKS Node Auto Provisioning).
+    expect(kustomizeBuild(path.join(deployDir, "manager"))).toEqual(builds.karpenter);
+  });
+});
+
+describe("deploy/'s authenticated endpoints", () => {
+  it("check the callers of /metrics and the planner on the manager and of the extender's /metrics", () => {
+    const [manager] = deployment("kaito-manager").pod.containers;
+    const extender = deployment("kaito-scheduler").pod.initContainers![0]!;
+    expect(flag(manager!.args, "endpoint-auth")).toBe("kubernetes");
+    expect(flag(extender.args, "endpoint-auth")).toBe("kubernetes");
+  });
+
+  it("let both ServiceAccounts ask the API server about their callers", () => {
+    const rulesOf = (account: string) =>
+      [...byKind("ClusterRoleBinding")]
+        .filter(({ doc }) => (doc.subjects as { name: string }[])[0]!.name === account)
+        .map(({ doc }) => (doc.roleRef as { name: string }).name)
+        .filter((name) => !builtInRoles.includes(`ClusterRole/${name}`))
+        .map((name) => named("ClusterRole", name))
+        .flatMap((r) => (r.rules ?? []) as Rule[]);
+    for (const account of ["kaito-manager", "kaito-scheduler"]) {
+      const rules = rulesOf(account);
+      expect(rules, account).toContainEqual({
+        apiGroups: ["authentication.k8s.io"],
+        resources: ["tokenreviews"],
+        verbs: ["create"],
+      });
+      expect(rules, account).toContainEqual({
+        apiGroups: ["authorization.k8s.io"],
+        resources: ["subjectaccessreviews"],
+        verbs: ["create"],
+      });
+    }
+  });
+
+  it("define the callers' roles for exactly the paths and verbs the servers ask about", () => {
+    expect(named("ClusterRole", "kaito-ts-metrics-reader").rules).toEqual([
+      { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+    ]);
+    const service = plannerService();
+    expect(named("ClusterRole", "kaito-ts-planner-client").rules).toEqual([
+      {
+        nonResourceURLs: Object.values(service).map((m) => (m as { path: string }).path),
+        verbs: [plannerCallVerb],
+      },
+    ]);
+  });
+});
+
+describe("deploy/'s NetworkPolicies", () => {
+  interface Peer {
+    podSelector?: { matchLabels?: Record<string, string> };
+    namespaceSelector?: { matchLabels?: Record<string, string> };
+  }
+  interface Policy {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: { from?: Peer[]; ports: { port: number; protocol: string }[] }[];
+  }
+  const policy = (name: string) => named("NetworkPolicy", name).spec as Policy;
+  const matches = (
+    selector: { matchLabels?: Record<string, string> } | undefined,
+    labels: Record<string, string>,
+  ) =>
+    selector !== undefined && Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  /** Whether a pod with these labels in this namespace may open `port` on the policy's pods. */
+  const admits = (p: Policy, from: { namespace: string; labels: Record<string, string> }, port: number) =>
+    p.ingress.some(
+      (rule) =>
+        rule.ports.some((x) => x.port === port) &&
+        (rule.from === undefined ||
+          rule.from.some((peer) => {
+            const nsOk = peer.namespaceSelector
+              ? matches(peer.namespaceSelector, { "kubernetes.io/metadata.name": from.namespace })
+              : from.namespace === "kaito-system";
+            const podOk = peer.podSelector ? matches(peer.podSelector, from.labels) : true;
+            return nsOk && podOk;
+          })),
+    );
+  const prometheus = { namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" } };
+  const scheduler = {
+    namespace: "kaito-system",
+    labels: { "app.kubernetes.io/name": "kaito-ts", "app.kubernetes.io/component": "scheduler" },
+  };
+  const client = { namespace: "team-a", labels: { "kaito.sh/planner-client": "true" } };
+  const stranger = { namespace: "team-a", labels: { app: "web" } };
+  const apiServer = { namespace: "", labels: {} };
+
+  it("select the manager's and the kaito-scheduler's pods, for ingress", () => {
+    const manager = named("Deployment", "kaito-manager").spec as {
+      template: { metadata: { labels: Record<string, string> } };
+    };
+    const sched = named("Deployment", "kaito-scheduler").spec as {
+      template: { metadata: { labels: Record<string, string> } };
+    };
+    expect(matches(policy("kaito-manager").podSelector, manager.template.metadata.labels)).toBe(true);
+    expect(matches(policy("kaito-scheduler").podSelector, sched.template.metadata.labels)).toBe(true);
+    expect(matches(policy("kaito-manager").podSelector, sched.template.metadata.labels)).toBe(false);
+    for (const name of ["kaito-manager", "kaito-scheduler"])
+      expect(policy(name).policyTypes).toEqual(["Ingress"]);
+  });
+
+  it("admit only the scrapers to /metrics, the scheduler and labelled clients to the planner, anyone to the webhook", () => {
+    const m = policy("kaito-manager");
+    expect(admits(m, prometheus, 8080)).toBe(true);
+    expect(admits(m, stranger, 8080)).toBe(false);
+    expect(admits(m, scheduler, 8080)).toBe(false);
+    expect(admits(m, scheduler, 9090)).toBe(true);
+    expect(admits(m, client, 9090)).toBe(true);
+    expect(admits(m, stranger, 9090)).toBe(false);
+    expect(admits(m, prometheus, 9090)).toBe(false);
+    // The API server has no pod a selector could name: the webhook port is open to all sources.
+    expect(admits(m, apiServer, 9443)).toBe(true);
+    expect(admits(m, stranger, 9443)).toBe(true);
+    // Health (8081) is the kubelet's, which NetworkPolicy never blocks; no rule opens it to pods.
+    expect(admits(m, stranger, 8081)).toBe(false);
+    // Every port the Deployment names is decided here (health: by the node exception).
+    const ports = deployment("kaito-manager").pod.containers[0]!.ports!.map((p) => p.containerPort);
+    expect(ports.sort()).toEqual([8080, 8081, 9090, 9443]);
+
+    const s = policy("kaito-scheduler");
+    expect(admits(s, prometheus, 8080)).toBe(true);
+    expect(admits(s, stranger, 8080)).toBe(false);
+    // The extender listens on loopback only; nothing may reach 8888 from outside the pod.
+    expect(admits(s, scheduler, 8888)).toBe(false);
+    expect(s.ingress.flatMap((r) => r.ports.map((p) => p.port))).toEqual([8080]);
   });
 });
 

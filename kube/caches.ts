@@ -1,22 +1,15 @@
 import type { KubeObject } from "./client.ts";
 import type { ObjectTransform } from "./informer.ts";
+import { podGpuRequest } from "./gpu-request.ts";
 
 // The scopes of the caches several components share (the manager's informers are keyed by
 // resource and scope, so one informer serves every component that asks with the same scope).
 // They decide how a manager's memory grows: with the GPU pods and the nodes of the cluster, not
 // with every pod, Deployment or Service in it.
 
-export const gpuResource = "nvidia.com/gpu";
-
 type Fields = Record<string, unknown>;
 const asFields = (v: unknown): Fields | undefined =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Fields) : undefined;
-
-function requestsGpus(container: unknown): boolean {
-  const resources = asFields(asFields(container)?.resources);
-  const wanted = asFields(resources?.requests)?.[gpuResource] ?? asFields(resources?.limits)?.[gpuResource];
-  return wanted !== undefined && wanted !== "0" && wanted !== 0;
-}
 
 /** The object without metadata.managedFields, often half its size; nothing here reads them. */
 function withoutManagedFields<T extends KubeObject>(o: T): T {
@@ -26,8 +19,8 @@ function withoutManagedFields<T extends KubeObject>(o: T): T {
 }
 
 /**
- * Pods that can hold GPUs: some container, init container or the overhead asks for
- * nvidia.com/gpu (a pod's resource requests never change, so a pod is in or out for life). The
+ * Pods that can hold GPUs: their effective request (podGpuRequest, the one rule everything counts
+ * with) is above 0 (a pod's resource requests never change, so a pod is in or out for life). The
  * extender counts these pods' GPUs on every node, the controller the GPUs left free on reusable
  * nodes, and the provisioner's kaito_gpu_allocated gauge the same, so they share this one cache.
  * Field selectors cannot filter on resources, so the API server still sends every pod event;
@@ -36,10 +29,7 @@ function withoutManagedFields<T extends KubeObject>(o: T): T {
 export const gpuPods: ObjectTransform = {
   name: "gpu-pods",
   apply(pod) {
-    const spec = asFields((pod as Fields).spec);
-    const containers = [spec?.containers, spec?.initContainers].flatMap((c) => (Array.isArray(c) ? c : []));
-    const gpus = containers.some(requestsGpus) || requestsGpus({ resources: { requests: spec?.overhead } });
-    return gpus ? withoutManagedFields(pod) : undefined;
+    return podGpuRequest(pod) > 0 ? withoutManagedFields(pod) : undefined;
   },
 };
 

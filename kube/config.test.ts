@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadKubeConfig } from "./config.ts";
+import { KubeConfig } from "@kubernetes/client-node";
+import { isInClusterConfig, loadKubeConfig } from "./config.ts";
 
 const home = mkdtempSync(path.join(os.tmpdir(), "kaito-kubeconfig-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -33,8 +34,19 @@ describe("loadKubeConfig", () => {
         "current-context: x",
       ].join("\n"),
     );
-    expect(loadKubeConfig({ env: { KUBECONFIG: file } }).getCurrentCluster()?.server).toBe(
-      "https://127.0.0.1:6443",
-    );
+    const kc = loadKubeConfig({ env: { KUBECONFIG: file } });
+    expect(kc.getCurrentCluster()?.server).toBe("https://127.0.0.1:6443");
+    // A kubeconfig file is no pod's service account: --endpoint-auth auto leaves endpoints open.
+    expect(isInClusterConfig(kc)).toBe(false);
+  });
+});
+
+describe("isInClusterConfig", () => {
+  it("recognises client-node's in-cluster configuration, which --endpoint-auth auto secures", () => {
+    // client-node's own loader, with a path prefix under which no service account files exist
+    // (it reads only the namespace file, when present).
+    const kc = new KubeConfig();
+    kc.loadFromCluster(path.join(home, "no-pod"));
+    expect(isInClusterConfig(kc)).toBe(true);
   });
 });

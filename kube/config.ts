@@ -42,3 +42,8 @@ export function loadKubeConfig(options: { kubeconfig?: string; env?: NodeJS.Proc
   }
   return kc;
 }
+
+/** Whether `kc` is the pod's own service account (loadFromCluster), i.e. we run in a cluster. */
+export function isInClusterConfig(kc: KubeConfig): boolean {
+  return kc.getCurrentCluster()?.name === "inCluster" && kc.getCurrentUser()?.name === "inClusterUser";
+}

@@ -34,7 +34,7 @@ export { machineReasons, readiness, type MachineReason } from "./machine/conditi
 export { capacityConditionReason } from "./machine/launch.ts";
 export { MachineController, type MachineControllerOptions } from "./machine/controller.ts";
 export { GarbageCollector, type GarbageCollectionOptions } from "./machine/garbagecollection.ts";
-export { ProvisionerMetrics, gpuUsage, podGpuRequest } from "./machine/metrics.ts";
+export { ProvisionerMetrics, gpuUsage } from "./machine/metrics.ts";
 export { ClientNodeReader, InformerNodeReader, registeredLabel, type NodeReader } from "./machine/nodes.ts";
 export { defaultLivenessOptions, type LivenessOptions } from "./machine/liveness.ts";
 export type { Node, Pod } from "./kube-types.ts";

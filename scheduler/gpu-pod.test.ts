@@ -1,39 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { podObject } from "./fixtures.ts";
-import { effectiveGpuRequest, toGpuPod } from "./gpu-pod.ts";
+import { toGpuPod } from "./gpu-pod.ts";
 import { toGpuNode } from "./gpu-node.ts";
 import { nodeObject } from "./fixtures.ts";
-
-const gpu = (n: number | undefined, kind: "requests" | "limits" = "requests") =>
-  n === undefined ? {} : { resources: { [kind]: { "nvidia.com/gpu": String(n) } } };
-
-describe("effectiveGpuRequest", () => {
-  it("sums app containers and falls back to limits when a request is missing", () => {
-    expect(effectiveGpuRequest({ containers: [gpu(2), gpu(1, "limits"), gpu(undefined)] })).toBe(3);
-  });
-
-  it("takes the largest one-shot init container when it exceeds the app containers", () => {
-    expect(effectiveGpuRequest({ containers: [gpu(1)], initContainers: [gpu(4), gpu(2)] })).toBe(4);
-    expect(effectiveGpuRequest({ containers: [gpu(4)], initContainers: [gpu(2)] })).toBe(4);
-  });
-
-  it("adds sidecars to the sum and to the init containers that start after them", () => {
-    const spec = {
-      containers: [gpu(1)],
-      initContainers: [{ ...gpu(1), restartPolicy: "Always" }, gpu(3)],
-    };
-    // App phase: 1 + sidecar 1 = 2; init phase: 3 + sidecar 1 = 4.
-    expect(effectiveGpuRequest(spec)).toBe(4);
-  });
-
-  it("adds the pod overhead and ignores nonsense", () => {
-    expect(effectiveGpuRequest({ containers: [gpu(1)], overhead: { "nvidia.com/gpu": "1" } })).toBe(2);
-    expect(
-      effectiveGpuRequest({ containers: [{ resources: { requests: { "nvidia.com/gpu": "x" } } }] }),
-    ).toBe(0);
-    expect(effectiveGpuRequest(undefined)).toBe(0);
-  });
-});
 
 describe("toGpuPod", () => {
   it("reads the workspace, planned nodes and per-GPU memory", () => {

@@ -1,5 +1,4 @@
 import {
-  gpuResource,
   minGpuMemoryAnnotation,
   plannedNodesAnnotation,
   workspaceLabel,
@@ -7,14 +6,14 @@ import {
 } from "./contract.ts";
 import { field, isObject } from "./fields.ts";
 import { parsePositiveInt, type WorkspaceRef } from "./gpu-node.ts";
-import { parseQuantity } from "../kube/quantity.ts";
+import { podGpuRequest } from "../kube/gpu-request.ts";
 
 /** What the extender needs to know about a pod, read once per request or watch event. */
 export interface GpuPod {
   /** namespace/name */
   key: string;
   uid: string;
-  /** Effective nvidia.com/gpu request, as kube-scheduler computes it. */
+  /** Effective nvidia.com/gpu request, as kube-scheduler computes it (kube/gpu-request.ts). */
   gpus: number;
   /** Per-GPU memory the model needs, in MiB. */
   minGpuMemoryMiB?: number;
@@ -47,7 +46,7 @@ export function toGpuPod(pod: unknown): GpuPod | undefined {
   const out: GpuPod = {
     key: `${namespace}/${name}`,
     uid: typeof uid === "string" ? uid : "",
-    gpus: effectiveGpuRequest(spec),
+    gpus: podGpuRequest(pod, field),
     plannedNodes: plannedNodes(annotation(plannedNodesAnnotation)),
     terminated: phase === "Succeeded" || phase === "Failed",
   };
@@ -84,45 +83,3 @@ function plannedNodes(value: string | undefined): ReadonlySet<string> {
   );
 }
 const emptySet: ReadonlySet<string> = new Set();
-
-function containerGpus(container: unknown): number {
-  const resources = field(container, "resources");
-  const requests = field(resources, "requests");
-  const limits = field(resources, "limits");
-  // The API server defaults a missing request to the limit; a raw pod may not have been defaulted.
-  const value =
-    (isObject(requests) ? requests[gpuResource] : undefined) ??
-    (isObject(limits) ? limits[gpuResource] : undefined);
-  return Math.max(0, parseQuantity(value) ?? 0);
-}
-
-/**
- * kube-scheduler's effective request: the sum over app containers and sidecars (init containers
- * with restartPolicy Always), at least the largest one-shot init container plus the sidecars
- * started before it, plus the pod overhead.
- */
-export function effectiveGpuRequest(spec: unknown): number {
-  let total = 0;
-  for (const c of arrayAt(spec, "containers")) total += containerGpus(c);
-  let sidecars = 0;
-  let initPeak = 0;
-  for (const c of arrayAt(spec, "initContainers")) {
-    const gpus = containerGpus(c);
-    if (field(c, "restartPolicy") === "Always") {
-      total += gpus;
-      sidecars += gpus;
-      initPeak = Math.max(initPeak, sidecars);
-    } else {
-      initPeak = Math.max(initPeak, gpus + sidecars);
-    }
-  }
-  total = Math.max(total, initPeak);
-  const overhead = field(spec, "overhead");
-  if (isObject(overhead)) total += Math.max(0, parseQuantity(overhead[gpuResource]) ?? 0);
-  return total;
-}
-
-function arrayAt(obj: unknown, key: string): unknown[] {
-  const v = field(obj, key);
-  return Array.isArray(v) ? v : [];
-}

@@ -1,3 +1,4 @@
+import http from "node:http";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BindTarget } from "./binder.ts";
@@ -156,6 +157,24 @@ describe("extender HTTP server", () => {
     try {
       const res = await post(small.url, "filter", { Pod: gpuPod(), NodeNames: Array(50).fill("node") });
       expect(res.status).toBe(413);
+      // Declared larger than the limit: refused on the headers, the body never sent.
+      const declared = await new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          `${small.url}/filter`,
+          {
+            method: "POST",
+            headers: { "content-length": String(1 << 30), "content-type": "application/json" },
+          },
+          (r) => {
+            r.resume();
+            resolve(r.statusCode!);
+            req.destroy();
+          },
+        );
+        req.on("error", reject);
+        req.flushHeaders();
+      });
+      expect(declared).toBe(413);
     } finally {
       await small.close();
     }

@@ -71,6 +71,11 @@ export function extenderHandler(options: ExtenderServerOptions): http.RequestLis
       fail(new ExtenderRequestError("MethodNotAllowed", `${verb} takes POST, not ${req.method}`));
       return;
     }
+    // A body declared too large is refused before a byte of it is read.
+    if (Number(req.headers["content-length"] ?? 0) > maxBodyBytes) {
+      fail(new ExtenderRequestError("TooLarge", `the request body exceeds ${maxBodyBytes} bytes`));
+      return;
+    }
     readBody(req, maxBodyBytes)
       .then((text) => {
         let body: unknown;

@@ -5,7 +5,8 @@
 # them. Binaries named by KAITO_<NAME>_BIN (e.g. KAITO_KUBE_APISERVER_BIN) are used instead.
 # It also builds Karpenter's kwok provider (sigs.k8s.io/karpenter/kwok) and copies the module's
 # CRDs (NodePool, NodeClaim, NodeOverlay, KWOKNodeClass) beside it, in a directory of its own so
-# that a Karpenter upgrade does not rebuild Kubernetes (KAITO_KARPENTER_BIN overrides the binary).
+# that a Karpenter upgrade does not rebuild Kubernetes (KAITO_KARPENTER_BIN overrides the binary),
+# and helm (scripts/helm-binary.sh), which the chart's tests run.
 #
 #   scripts/control-plane-binaries.sh                   build what is missing, print the bin directory
 #   scripts/control-plane-binaries.sh --print           only print the bin directory
@@ -71,6 +72,10 @@ have() { # have NAME: true when NAME is overridden by its env var or already cac
 }
 
 if ! have_karpenter && command -v go >/dev/null 2>&1; then build_karpenter; fi
+# helm for charts/kaito-ts's lint, template and install tests; its own script, its own cache dir.
+if command -v go >/dev/null 2>&1 || [[ -n "${KAITO_HELM_BIN:-}" ]]; then
+  bash "$(dirname "${BASH_SOURCE[0]}")/helm-binary.sh" >/dev/null
+fi
 
 missing=()
 for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do

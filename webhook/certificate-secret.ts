@@ -7,7 +7,7 @@ import {
   generateServingCertificates,
   type CertificateRequest,
   type ServingCertificates,
-} from "./certs.ts";
+} from "../lib/certs.ts";
 
 type Secret = V1Secret & KubeObject;
 

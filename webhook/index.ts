@@ -12,7 +12,7 @@ import { ignoreNotFound } from "../kube/errors.ts";
 import type { Runnable } from "../kube/runtime/manager.ts";
 import { patchCaBundles, webhookConfigurationTargets, type CaBundleTarget } from "./ca-bundle.ts";
 import { loadServingSecret } from "./certificate-secret.ts";
-import { generateServingCertificates } from "./certs.ts";
+import { generateServingCertificates } from "../lib/certs.ts";
 import {
   mutatingConfiguration,
   mutatingWebhookConfigurations,
@@ -30,7 +30,7 @@ export { webhookConfigurationTargets } from "./ca-bundle.ts";
 export * from "./configurations.ts";
 export type { Route, WebhookServer } from "./server.ts";
 export { startWebhookServer } from "./server.ts";
-export { generateServingCertificates, type ServingCertificates } from "./certs.ts";
+export { generateServingCertificates, type ServingCertificates } from "../lib/certs.ts";
 export * from "./admission.ts";
 export {
   chatApiVersion,

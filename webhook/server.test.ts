@@ -3,7 +3,7 @@ import type { TLSSocket } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../lib/log.ts";
-import { certificatesFit, generateServingCertificates, type ServingCertificates } from "./certs.ts";
+import { certificatesFit, generateServingCertificates, type ServingCertificates } from "../lib/certs.ts";
 import { startWebhookServer, type WebhookServer } from "./server.ts";
 import { workspaceRoutes } from "./index.ts";
 

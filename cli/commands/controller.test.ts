@@ -120,6 +120,9 @@ describe("kaito controller's leader election and client flags", () => {
     expect(await refusal(["--kube-api-burst=0"])).toMatch(/^--kube-api-burst must be a whole number/);
     expect(await refusal(["--request-timeout=forever"])).toMatch(/^--request-timeout must be a duration/);
     expect(await refusal(["--log-format=yaml"])).toMatch(/^--log-format must be text or json/);
+    expect(await refusal(["--endpoint-auth=tls"])).toBe(
+      '--endpoint-auth must be auto, kubernetes or none, got "tls".',
+    );
   });
 
   it("accepts the short timings a test uses and gets as far as the kubeconfig", async () => {

@@ -2,7 +2,7 @@ import type { Command } from "../command.ts";
 import { parseCommandArgs, parseDuration } from "../args.ts";
 import { UserError } from "../../lib/errors.ts";
 import { logFormats, streamLogger, type LogFormat, type LogLevel } from "../../lib/log.ts";
-import { loadKubeConfig } from "../../kube/config.ts";
+import { isInClusterConfig, loadKubeConfig } from "../../kube/config.ts";
 import { KubeClient, defaultClientOptions } from "../../kube/client.ts";
 import { defaultLeaderTiming, isLeadershipLost, leaderTimingProblem } from "../../kube/runtime/leader.ts";
 import {
@@ -36,6 +36,15 @@ ${nodeProvisionerUsage}
   --health-probe-bind-address ADDR  /healthz and /readyz (default: ${defaultAddresses.health})
   --planner-bind-address ADDR       planner gRPC service (default: ${defaultAddresses.planner})
   --extender-bind-address ADDR      scheduler extender (default: ${defaultAddresses.extender})
+  --endpoint-auth auto|kubernetes|none
+                                    who may read /metrics and call the planner: kubernetes checks
+                                    each caller's bearer token with the API server (TokenReview,
+                                    then a SubjectAccessReview: RBAC get on /metrics, post on the
+                                    planner's method paths) and serves both over TLS with a
+                                    certificate made at start; none serves anyone who reaches the
+                                    ports, in plaintext. auto (default): kubernetes in a cluster
+                                    on the pod's service account, none otherwise. The health
+                                    probes and the extender stay open (kubelet and loopback)
   --webhook-bind-address ADDR       admission webhook, HTTPS (default: 0.0.0.0:9443)
   --webhook-namespace NS            namespace of the webhook's Service and certificate Secret
                                     (default: $POD_NAMESPACE, else kaito-system)
@@ -126,6 +135,7 @@ export const controllerCommand: Command = {
         "health-probe-bind-address": { type: "string", default: defaultAddresses.health },
         "planner-bind-address": { type: "string", default: defaultAddresses.planner },
         "extender-bind-address": { type: "string", default: defaultAddresses.extender },
+        "endpoint-auth": { type: "string", default: "auto" },
         "webhook-bind-address": { type: "string", default: "0.0.0.0:9443" },
         "webhook-namespace": { type: "string" },
         "webhook-service": { type: "string", default: "kaito-webhook" },
@@ -195,6 +205,9 @@ export const controllerCommand: Command = {
         `--kube-api-burst must be a whole number of at least 1, got "${values["kube-api-burst"]}".`,
       );
     const timeoutMs = parseDuration(values["request-timeout"]!, "--request-timeout");
+    const endpointAuth = values["endpoint-auth"]!;
+    if (!["auto", "kubernetes", "none"].includes(endpointAuth))
+      throw new UserError(`--endpoint-auth must be auto, kubernetes or none, got "${endpointAuth}".`);
     const components = new Set<OperatorComponent>();
     for (const c of (values.components ?? allComponentNames.join(","))
       .split(",")
@@ -245,7 +258,8 @@ export const controllerCommand: Command = {
       cloud === "azure" && nodeProvisioner.mode === "builtin" ? azureSettingsFrom(values, io.env) : undefined;
     if (azure) await loadJoinData(azure.joinData);
     const hfEndpoint = hubEndpoint(values["hf-endpoint"] ?? io.env.HF_ENDPOINT);
-    const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env }), {
+    const kubeConfig = loadKubeConfig({ kubeconfig: values.kubeconfig, env: io.env });
+    const client = new KubeClient(kubeConfig, {
       timeoutMs,
       rateLimit: qps > 0 ? { qps, burst } : false,
       userAgent: "kaito-ts/controller",
@@ -267,6 +281,8 @@ export const controllerCommand: Command = {
           },
           localBootDelayMs: bootDelaySeconds * 1000,
           schedulerName,
+          endpointAuth:
+            endpointAuth === "kubernetes" || (endpointAuth === "auto" && isInClusterConfig(kubeConfig)),
           ...(webhook ? { webhook } : {}),
           hfEndpoint,
           ...(azure ? { azure } : {}),

@@ -32,6 +32,7 @@ import { isWorkloadConfigError } from "./configmaps.ts";
 import { isModelAccessSecretError, type ModelSource } from "./models.ts";
 import { workspaceState } from "./state.ts";
 import { isHuggingFaceError } from "../../presets/index.ts";
+import { isForeignObjectError } from "./ownership.ts";
 
 export const workspaceFinalizer = "workspace.kaito.sh/finalizer";
 
@@ -119,7 +120,8 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       !isUserError(failure) &&
       !isPlacementError(failure) &&
       !isWorkloadConfigError(failure) &&
-      !isModelRefusal(failure)
+      !isModelRefusal(failure) &&
+      !isForeignObjectError(failure)
     )
       throw failure;
     if (failure && isUserError(failure)) throw new TerminalError(errorMessage(failure));
@@ -388,6 +390,12 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       this.condition(ws, "WorkspaceReady", "False", "InvalidSpec", message);
       this.d.recorder.event(ws, "Warning", "InvalidSpec", message);
       return {};
+    }
+    if (isForeignObjectError(e)) {
+      // Deleting or renaming that object changes nothing this workspace watches: look again later.
+      this.condition(ws, "WorkspaceReady", "False", e.code, message);
+      this.d.recorder.event(ws, "Warning", e.code, message);
+      return { requeueAfterMs: configRetryMs };
     }
     if (isWorkloadConfigError(e)) {
       this.condition(ws, "WorkspaceReady", "False", "InvalidConfig", message);

@@ -1,4 +1,4 @@
-import type { V1Node } from "@kubernetes/client-node";
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import {
   instanceTypeLabel,
@@ -34,6 +34,24 @@ function node(name: string, sku: string, gpus: number, labels: Record<string, st
 }
 
 describe("nodes a plan may reuse", () => {
+  it("counts the GPUs other pods hold as kube-scheduler does: init containers and overhead included", () => {
+    const ws = workspace("byo", 1);
+    const gpu = (n: number) => ({ name: "c", resources: { limits: { "nvidia.com/gpu": String(n) } } });
+    const pod = (name: string, spec: object): V1Pod =>
+      ({
+        metadata: { name, namespace: "other" },
+        spec: { nodeName: "byo-gpu", ...spec },
+        status: { phase: "Running" },
+      }) as V1Pod;
+    const nodes = [node("byo-gpu", "Standard_NC24ads_A100_v4", 4, nodeLabelsFor(ws))];
+    // An init container of 2 while the app takes 1, plus a pod overhead of 1: 3 of 4 held.
+    const pods = [
+      pod("warm", { containers: [gpu(1)], initContainers: [gpu(2)] }),
+      pod("over", { containers: [], overhead: { "nvidia.com/gpu": "1" } }),
+    ];
+    expect(reusableNodes(ws, nodes, pods).map((n) => n.freeGpus)).toEqual([1]);
+  });
+
   it("offers a ready node that carries the workspace's labels and belongs to no workspace", () => {
     const ws = workspace("byo", 1);
     const nodes = [

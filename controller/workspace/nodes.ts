@@ -2,17 +2,10 @@ import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { instanceTypeLabel, workspaceLabel, type Workspace } from "../../crds/index.ts";
 import type { ExistingGpuNode } from "./placement.ts";
 import { nodeLabelsFor } from "./machines.ts";
+import { podGpuRequest } from "../../kube/gpu-request.ts";
 
 export function isNodeReady(node: V1Node): boolean {
   return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-}
-
-function podGpus(pod: V1Pod): number {
-  return (pod.spec?.containers ?? []).reduce(
-    (sum, c) =>
-      sum + Number(c.resources?.requests?.["nvidia.com/gpu"] ?? c.resources?.limits?.["nvidia.com/gpu"] ?? 0),
-    0,
-  );
 }
 
 /** nvidia.com/gpu requested by running or pending pods, per node, except those of `except`. */
@@ -27,7 +20,7 @@ export function gpusInUse(pods: readonly V1Pod[], except?: Workspace): Map<strin
       p.metadata?.labels?.[workspaceLabel] === except.metadata!.name
     )
       continue;
-    used.set(node, (used.get(node) ?? 0) + podGpus(p));
+    used.set(node, (used.get(node) ?? 0) + podGpuRequest(p));
   }
   return used;
 }

@@ -26,6 +26,7 @@ import {
 } from "./workloads.ts";
 import { headlessServiceName, leaderStatefulSetName, workerStatefulSetName, workloadName } from "./naming.ts";
 import { ensureConfigMap, trainingOutputDir } from "./configmaps.ts";
+import { assertNotForeign } from "./ownership.ts";
 
 /** The GPU of the placement's instance type, from the catalogue; undefined for an unlisted size. */
 export function gpuOf(instanceType: string): GpuInfo | undefined {
@@ -67,21 +68,23 @@ function withHash<T extends Named>(obj: T): T {
 
 /**
  * Server-side applies the object unless the cached copy already carries the same spec hash: an
- * unchanged workspace costs no write, a changed one rolls out through the apply.
+ * unchanged workspace costs no write, a changed one rolls out through the apply. The apply
+ * forces, so it must never meet an object someone else made: without a cached copy, the name is
+ * checked first (ForeignObjectError).
  */
 async function apply<T extends Named>(
   client: KubeClient,
   resource: Resource,
   cache: Informer<KubeObject>,
   desired: T,
+  ws: Workspace,
 ): Promise<boolean> {
   const obj = withHash(desired);
   const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
-  if (
-    cache.get(key)?.metadata?.annotations?.[specHashAnnotation] ===
-    obj.metadata!.annotations![specHashAnnotation]
-  )
+  const cached = cache.get(key);
+  if (cached?.metadata?.annotations?.[specHashAnnotation] === obj.metadata!.annotations![specHashAnnotation])
     return false;
+  if (!cached) await assertNotForeign(client, resource, ws, obj.metadata!.name!);
   await client.patch(resource, obj.metadata!.name!, obj.metadata!.namespace, obj, "apply", {
     fieldManager,
     force: true,
@@ -147,7 +150,7 @@ export async function reconcileWorkload(
     });
     const desired = tuningJob(ws, runtime, nodes);
     desired.spec!.template = scheduledBy(desired.spec!.template, schedulerName);
-    const applied = await apply(client, api.jobs, c.jobs, desired);
+    const applied = await apply(client, api.jobs, c.jobs, desired, ws);
     const job = caches.jobs.get(key);
     const conditions = job?.status?.conditions ?? [];
     return {
@@ -188,11 +191,11 @@ export async function reconcileWorkload(
   // Before the StatefulSets copy it, so leaders and workers go to the same scheduler.
   const template = scheduledBy(built, schedulerName);
   const multiNode = placement.nodesPerReplica > 1;
-  let applied = await apply(client, api.services, c.services, inferenceService(ws, multiNode));
+  let applied = await apply(client, api.services, c.services, inferenceService(ws, multiNode), ws);
   if (multiNode) {
-    applied = (await apply(client, api.services, c.services, headlessService(ws))) || applied;
+    applied = (await apply(client, api.services, c.services, headlessService(ws), ws)) || applied;
     for (const sts of inferenceStatefulSets(ws, placement, template))
-      applied = (await apply(client, api.statefulSets, c.statefulSets, sts)) || applied;
+      applied = (await apply(client, api.statefulSets, c.statefulSets, sts, ws)) || applied;
     await remove(client, api.deployments, c.deployments, ws, name);
     // Earlier versions ran a multi-node replica as one StatefulSet named after the workspace;
     // left running, its pods would hold the GPUs the leaders and workers need.
@@ -217,6 +220,7 @@ export async function reconcileWorkload(
       api.deployments,
       c.deployments,
       inferenceDeployment(ws, placement.replicas, template),
+      ws,
     )) || applied;
   for (const sts of [name, leaderStatefulSetName(ws), workerStatefulSetName(ws)])
     await remove(client, api.statefulSets, c.statefulSets, ws, sts);

@@ -12,7 +12,15 @@ import type { Controller } from "./controller.ts";
 import { LeaseFence } from "./fence.ts";
 import { LeaderElector, defaultLeaderTiming, type LeaderTiming } from "./leader.ts";
 import { RuntimeMetrics } from "./metrics.ts";
-import { healthHandler, listen, metricsHandler, type HealthCheck, type ListeningServer } from "./servers.ts";
+import { withAuthentication, type ReviewFn } from "../auth/http.ts";
+import {
+  healthHandler,
+  listen,
+  metricsHandler,
+  type HealthCheck,
+  type ListeningServer,
+  type ServingTls,
+} from "./servers.ts";
 
 /** Something the manager runs until shutdown, e.g. the extender's or the planner's server. */
 export interface Runnable {
@@ -30,6 +38,14 @@ export interface ManagerOptions {
   log?: Logger;
   /** host:port of /metrics; undefined disables it. */
   metricsAddress?: string;
+  /**
+   * Who may read /metrics: with it, only callers whose bearer token the review allows `get` on
+   * the path (DelegatedAuth); without it, anyone who reaches the port (loopback, `kaito up`).
+   * The health probes stay open either way: the kubelet sends no token.
+   */
+  metricsAuth?: ReviewFn;
+  /** Serve /metrics over HTTPS with this certificate (so the callers' tokens are not sent in clear). */
+  metricsTls?: ServingTls;
   /** host:port of /healthz and /readyz; undefined disables it. */
   healthAddress?: string;
   leaderElection?: {
@@ -169,7 +185,9 @@ export class Manager {
     });
     if (this.o.metricsAddress !== undefined) {
       const { host, port } = splitAddress(this.o.metricsAddress);
-      this.servers.push(await listen(metricsHandler(this.registry), port, host, "metrics server"));
+      const handler = metricsHandler(this.registry);
+      const guarded = this.o.metricsAuth ? withAuthentication(handler, this.o.metricsAuth) : handler;
+      this.servers.push(await listen(guarded, port, host, "metrics server", this.o.metricsTls));
     }
     if (this.o.healthAddress !== undefined) {
       const { host, port } = splitAddress(this.o.healthAddress);

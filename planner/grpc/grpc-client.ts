@@ -19,6 +19,11 @@ export interface GrpcPlannerClientOptions {
   credentials?: ChannelCredentials;
   /** Source of the wall-clock deadline gRPC wants. */
   clock?: Clock;
+  /**
+   * The bearer token sent with each call, for a manager that checks its callers (in a cluster:
+   * read the pod's projected ServiceAccount token file here, on every call, as it rotates).
+   */
+  token?: () => string | undefined;
 }
 
 /** PlannerClient over gRPC, for a planner in another process (e.g. the manager's :9090). */
@@ -26,12 +31,14 @@ export class GrpcPlannerClient implements PlannerClient {
   private readonly client: Client;
   private readonly deadlineMs: number;
   private readonly clock: Clock;
+  private readonly token: (() => string | undefined) | undefined;
 
   /** `address` as host:port, e.g. "127.0.0.1:9090". */
   constructor(address: string, options: GrpcPlannerClientOptions = {}) {
     this.client = new Client(address, options.credentials ?? grpcCredentials.createInsecure());
     this.deadlineMs = options.deadlineMs ?? 60_000;
     this.clock = options.clock ?? systemClock;
+    this.token = options.token;
   }
 
   async plan(problem: ProblemInput, options: CallOptions = {}): Promise<Plan> {
@@ -81,12 +88,15 @@ export class GrpcPlannerClient implements PlannerClient {
         reject(new PlannerError("Cancelled", "the planner call was cancelled.", { cause: signal.reason }));
         return;
       }
+      const metadata = new Metadata();
+      const token = this.token?.();
+      if (token) metadata.set("authorization", `Bearer ${token}`);
       const call = this.client.makeUnaryRequest(
         path,
         serialize,
         deserialize,
         request,
-        new Metadata(),
+        metadata,
         { deadline: new Date(this.clock.now() + this.deadlineMs) },
         (error: ServiceError | null, value?: Res) => {
           signal?.removeEventListener("abort", onAbort);

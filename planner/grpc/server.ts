@@ -9,6 +9,7 @@ import {
   type WireProblem,
   type WireSku,
 } from "./codec.ts";
+import { authInterceptor, type CallerCheck } from "./auth.ts";
 import { plannerService } from "./proto.ts";
 import { toStatus } from "./status.ts";
 import type { PlannerClient } from "./types.ts";
@@ -25,6 +26,16 @@ export interface PlannerServerOptions {
   port?: number;
   /** Times the shutdown grace period. */
   clock?: Clock;
+  /**
+   * Checks every call's caller (planner/grpc/auth.ts); without it every call is served, which
+   * suits loopback (`kaito up`, tests) and nothing else.
+   */
+  authenticate?: CallerCheck;
+  /**
+   * Serve TLS with this certificate (PEM), so the callers' bearer tokens are not sent in clear;
+   * without it, plaintext.
+   */
+  tls?: { cert: string; key: string };
 }
 
 export interface PlannerServer {
@@ -43,7 +54,9 @@ export async function startPlannerServer(options: PlannerServerOptions): Promise
   const host = options.host ?? "0.0.0.0";
   const clock = options.clock ?? systemClock;
   const { planner } = options;
-  const server = new Server();
+  const server = new Server({
+    interceptors: options.authenticate ? [authInterceptor(options.authenticate)] : [],
+  });
 
   server.addService(plannerService(), {
     Plan(
@@ -72,7 +85,14 @@ export async function startPlannerServer(options: PlannerServerOptions): Promise
 
   const address = `${host}:${options.port ?? DEFAULT_PLANNER_PORT}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (e, bound) =>
+    const credentials = options.tls
+      ? ServerCredentials.createSsl(
+          null,
+          [{ cert_chain: Buffer.from(options.tls.cert), private_key: Buffer.from(options.tls.key) }],
+          false,
+        )
+      : ServerCredentials.createInsecure();
+    server.bindAsync(address, credentials, (e, bound) =>
       e ? reject(listenError(e, "planner gRPC service", address)) : resolve(bound),
     );
   });

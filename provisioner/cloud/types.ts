@@ -58,6 +58,12 @@ export interface Offering {
   quota: Record<string, number>;
 }
 
+/** What a cloud call may carry. */
+export interface CloudCallOptions {
+  /** Aborts the call: the reconcile's signal, aborted when leadership is lost or on shutdown. */
+  signal?: AbortSignal;
+}
+
 /**
  * The seam between the Machine controller and a cloud. Implementations: cloud/fake (tests),
  * cloud/local (kwok Nodes on the local cluster), cloud/azure (VMs through ARM).
@@ -77,16 +83,22 @@ export interface CloudProvider {
    * making a second. The instance type and zone come from the Machine's requirements
    * (node.kubernetes.io/instance-type, topology.kubernetes.io/zone); when several values are
    * allowed the backend picks one.
+   *
+   * `signal` aborts the calls in flight (for Azure the PUT and the polling of its long-running
+   * operation): the Machine controller passes its reconcile's signal, which aborts when the
+   * manager loses its leadership, so a deposed leader stops talking to the cloud at once. An
+   * aborted create rejects; calling it again resumes, by name, whatever the cloud had started.
    */
-  create(machine: Machine): Promise<Instance>;
+  create(machine: Machine, options?: CloudCallOptions): Promise<Instance>;
 
   /**
    * Starts deleting the instance of a Machine (found by the Machine's name, so an instance whose
    * providerID was never recorded is found too) or of a providerID. Deletion may take time: the
    * caller calls delete() again until it throws MachineNotFoundError, which is the only proof
-   * that the instance is gone. Returning normally means "still there or going".
+   * that the instance is gone. Returning normally means "still there or going". `signal` as for
+   * create().
    */
-  delete(target: Machine | string): Promise<void>;
+  delete(target: Machine | string, options?: CloudCallOptions): Promise<void>;
 
   /** The instance with this providerID; MachineNotFoundError when there is none. */
   get(providerID: string): Promise<Instance>;

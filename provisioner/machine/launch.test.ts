@@ -35,6 +35,19 @@ function setup() {
 }
 
 describe("launch", () => {
+  it("gives the cloud the reconcile's signal, and records nothing for a launch it aborted", async () => {
+    const { cloud, launch, recorder } = setup();
+    const aborter = new AbortController();
+    const ctx = { log: silentLogger, signal: aborter.signal };
+    const m = machine();
+    aborter.abort(new Error("leadership lost"));
+    await expect(launch.reconcile(m, ctx)).rejects.toThrow("leadership lost");
+    expect(cloud.createSignals).toEqual([aborter.signal]);
+    // No condition, no event: the next leader launches the same Machine by name.
+    expect(conditionOf(m, "MachineLaunched")).toBeUndefined();
+    expect(recorder.events).toEqual([]);
+  });
+
   it("records the instance and sets MachineLaunched True, once", async () => {
     const { cloud, launch, ctx, recorder } = setup();
     const m = machine({

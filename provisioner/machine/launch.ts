@@ -35,8 +35,12 @@ export class Launch implements Phase {
     if (status === "True" || status === "False") return {};
     let instance: Instance;
     try {
-      instance = await this.d.cloud.create(machine);
+      // The reconcile's signal aborts when leadership is lost: the cloud calls stop with it, as the
+      // leader's API writes do (the fence).
+      instance = await this.d.cloud.create(machine, { signal: ctx.signal });
     } catch (e) {
+      // Nothing to record for a launch this manager stopped: the next leader calls create() again.
+      if (ctx.signal.aborted) throw e;
       if (isInsufficientCapacity(e)) {
         ctx.log.info("the cloud cannot provide the SKU", { sku: e.sku, reason: e.reason, error: e.message });
         this.giveUp(machine, e);

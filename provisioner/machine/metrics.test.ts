@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { node } from "../fixtures.ts";
 import { instanceTypeLabel, type Machine } from "../../crds/index.ts";
 import type { Pod } from "../kube-types.ts";
-import { gpuUsage, podGpuRequest, ProvisionerMetrics } from "./metrics.ts";
+import { gpuUsage, ProvisionerMetrics } from "./metrics.ts";
+import { podGpuRequest } from "../../kube/gpu-request.ts";
 
 const pod = (nodeName: string | undefined, gpus: string, phase = "Running", limitsOnly = false): Pod => ({
   metadata: { name: "p", namespace: "ns" },

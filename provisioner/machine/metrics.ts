@@ -1,10 +1,9 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { instanceTypeLabel, type Machine } from "../../crds/index.ts";
-import type { ContainerResources, Node, Pod } from "../kube-types.ts";
+import type { Node, Pod } from "../kube-types.ts";
+import { gpuResource, podGpuRequest } from "../../kube/gpu-request.ts";
 import { quantity } from "../../kube/quantity.ts";
 import { allowedInstanceTypes } from "../requirements.ts";
-
-export const gpuResource = "nvidia.com/gpu";
 
 /** Where the GPU gauges read nodes and pods at scrape time (the informers' caches). */
 export interface GpuSource {
@@ -17,28 +16,6 @@ export interface GpuUsage {
   sku: string;
   capacity: number;
   allocated: number;
-}
-
-function gpus(r: ContainerResources | undefined): number {
-  // An extended resource's limit implies an equal request, and GPU pods usually give only the limit.
-  return quantity(r?.requests?.[gpuResource] ?? r?.limits?.[gpuResource]);
-}
-
-/**
- * The GPUs a pod holds on its node, computed as the scheduler does: the larger of its
- * containers' sum (plus sidecars) and its biggest ordinary init container.
- */
-export function podGpuRequest(pod: Pod): number {
-  const init = pod.spec?.initContainers ?? [];
-  const sidecars = init
-    .filter((c) => c.restartPolicy === "Always")
-    .reduce((s, c) => s + gpus(c.resources), 0);
-  const main = (pod.spec?.containers ?? []).reduce((s, c) => s + gpus(c.resources), 0) + sidecars;
-  const ordinaryInit = Math.max(
-    0,
-    ...init.filter((c) => c.restartPolicy !== "Always").map((c) => gpus(c.resources)),
-  );
-  return Math.max(main, ordinaryInit);
 }
 
 const terminated = new Set(["Succeeded", "Failed"]);

@@ -32,7 +32,7 @@ export class Termination {
     if (!machine.metadata?.finalizers?.includes(terminationFinalizer)) return {};
     if (!(await this.nodesGone(machine))) return { requeueAfterMs: this.o.pollMs };
     try {
-      await this.d.cloud.delete(machine);
+      await this.d.cloud.delete(machine, { signal: ctx.signal });
       ctx.log.debug("instance is still going away");
       return { requeueAfterMs: this.o.pollMs };
     } catch (e) {

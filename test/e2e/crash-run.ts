@@ -1,4 +1,5 @@
 // npm run test:crash [-- --cloud local|azure | --node-provisioner karpenter] [--rounds 10 --workspaces 20 --seed N]
+//   [--leader-timing drill|client-go]
 //
 // The crash drill of test/e2e/crash.ts at full length, on a local cluster of its own: every round
 // applies the Workspaces, SIGKILLs the manager process at a seeded random moment while they
@@ -17,7 +18,7 @@ import { loadKubeConfig } from "../../kube/config.ts";
 import { resources } from "../../kube/resources.ts";
 import { roundProblems, runCrashRounds } from "./crash.ts";
 import { startAzureCrashCloud, type AzureCrashCloud } from "./crash-azure.ts";
-import { karpenterCrashCloud } from "./crash.ts";
+import { drillLeaderTiming, karpenterCrashCloud } from "./crash.ts";
 import { startTestKarpenter } from "./karpenter.ts";
 import type { RunningKarpenter } from "../../localcluster/karpenter.ts";
 
@@ -28,8 +29,20 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "10" },
     workspaces: { type: "string", default: "20" },
     seed: { type: "string", default: String(Date.now() % 1_000_000) },
+    // drill: a dead leader's Lease runs out in 5 s (crash.ts, drillLeaderTiming); client-go: the
+    // manager's defaults (15 s), to compare.
+    "leader-timing": { type: "string", default: "drill" },
   },
 });
+const leaderTimings = {
+  drill: drillLeaderTiming,
+  "client-go": { leaseDuration: "15s", renewDeadline: "10s", retryPeriod: "2s" },
+} as const;
+const leaderTiming = leaderTimings[values["leader-timing"] as keyof typeof leaderTimings];
+if (!leaderTiming) {
+  process.stderr.write(`--leader-timing must be drill or client-go, got "${values["leader-timing"]}".\n`);
+  process.exit(2);
+}
 const mode = values["node-provisioner"];
 if (mode !== "builtin" && mode !== "karpenter") {
   process.stderr.write(`--node-provisioner must be builtin or karpenter, got "${mode}".\n`);
@@ -71,6 +84,7 @@ try {
     workspaces,
     seed,
     logDir,
+    leaderTiming,
     ...(azure ? { cloud: azure } : {}),
     ...(karpenter ? { cloud: karpenterCrashCloud() } : {}),
     print: (line) => process.stdout.write(`${line}\n`),

@@ -129,6 +129,12 @@ export interface CrashOptions {
   bootDelaySeconds?: number;
   /** Run the manager with --leader-elect (the Lease in `namespace`), as deploy/ does. */
   leaderElect?: boolean;
+  /**
+   * The managers' --leader-elect-lease-duration, -renew-deadline and -retry-period (default
+   * drillLeaderTiming). A restarted manager waits out the killed one's Lease before it leads, twice
+   * a round: client-go's 15 s would make most of a round's time that wait.
+   */
+  leaderTiming?: { leaseDuration: string; renewDeadline: string; retryPeriod: string };
   /** Per round: how long every Workspace may take to be ready after the restart. */
   readyTimeoutMs?: number;
   /**
@@ -170,6 +176,11 @@ export interface RoundCounts {
   machinesWithoutWorkspace: number;
   /** Seconds from the restart until every Workspace was ready. */
   readySeconds: number;
+  /**
+   * Seconds from each kill (provisioning, then deletion) until a restarted manager held the
+   * Lease: the killed leader's Lease running out, mostly (drillLeaderTiming).
+   */
+  takeoverSeconds: number[];
   /** The second kill, while the round's Workspaces were being deleted, and what was left then. */
   deleteKill: { killedAfterMs: number; workspaces: number; machines: number };
   /** After the deletion finished under the restarted manager: Workspaces, Machines, nodes left. */
@@ -202,6 +213,13 @@ async function until(what: () => string, check: () => Promise<boolean>, timeoutM
   }
 }
 
+/**
+ * Short leader-election timings for the drill's managers: a dead leader's Lease expires in 5 s
+ * instead of 15. The renew deadline keeps 4 s, so a loaded machine's slow API answer does not
+ * depose a live leader (which the drill would report as a manager that exited).
+ */
+export const drillLeaderTiming = { leaseDuration: "5s", renewDeadline: "4s", retryPeriod: "1s" };
+
 /** One manager process, as the Deployment runs it: `node cli/main.ts controller`. */
 async function startManager(o: CrashOptions, cloud: CrashCloud, index: number): Promise<ManagedProcess> {
   const [metrics, health] = [await freePort(), await freePort()];
@@ -217,7 +235,16 @@ async function startManager(o: CrashOptions, cloud: CrashCloud, index: number): 
     "--extender-bind-address=127.0.0.1:0",
     "--log-level=info",
   ];
-  if (o.leaderElect ?? true) args.push("--leader-elect", `--leader-election-namespace=${o.namespace}`);
+  if (o.leaderElect ?? true) {
+    const t = o.leaderTiming ?? drillLeaderTiming;
+    args.push(
+      "--leader-elect",
+      `--leader-election-namespace=${o.namespace}`,
+      `--leader-elect-lease-duration=${t.leaseDuration}`,
+      `--leader-elect-renew-deadline=${t.renewDeadline}`,
+      `--leader-elect-retry-period=${t.retryPeriod}`,
+    );
+  }
   mkdirSync(o.logDir, { recursive: true });
   return new ManagedProcess({
     name: `kaito-manager-${index}`,
@@ -395,6 +422,9 @@ export function formatRound(c: RoundCounts): string {
     `round ${c.round} (${c.cloud}): killed ${c.killedAfterMs} ms after apply ` +
     `(then ${c.atKill.machines} ${Machine}s, ${c.atKill.instances} ${many}${pending}, ${c.atKill.nodes} nodes, ${c.atKill.ready} ready); ` +
     `after restart ${c.ready}/${c.workspaces} ready in ${c.readySeconds.toFixed(1)} s, ` +
+    (c.takeoverSeconds.length
+      ? `a new leader ${c.takeoverSeconds.map((t) => t.toFixed(1)).join(" s / ")} s after each kill, `
+      : "") +
     `${Machine}s ${c.machines} (placement says ${c.expectedMachines}), ` +
     `workspaces with a wrong ${Machine} count ${c.workspacesWithWrongMachineCount}, ` +
     `duplicate ${Machine}s ${c.duplicateMachines}, ${Machine}s without exactly one node ${c.machinesWithoutExactlyOneNode}, ` +
@@ -464,8 +494,16 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
       },
       60_000,
     );
+  let killedAt = 0;
+  /** From the last kill until a new manager leads (0 without leader election). */
+  const takeover = async () => {
+    if (!leaderElect) return 0;
+    await awaitNewLeader();
+    return (performance.now() - killedAt) / 1000;
+  };
   const killManager = async () => {
     if (leaderElect) deposed = await holder();
+    killedAt = performance.now();
     // SIGKILL to the manager's own process group (ManagedProcess started it), nothing else.
     manager.kill("SIGKILL");
     await manager.stop(1_000);
@@ -485,8 +523,8 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
   let manager = await startManager(o, cloud, started++);
   try {
     for (let round = 1; round <= o.rounds; round++) {
-      // A restarted manager waits out the dead one's Lease (15 s) before it leads: kill it only
-      // once it leads, or the kill would find it idle.
+      // A restarted manager waits out the dead one's Lease (drillLeaderTiming) before it leads:
+      // kill it only once it leads, or the kill would find it idle.
       if (leaderElect) await awaitNewLeader();
       const all = Array.from({ length: o.workspaces }, (_, i) => workspace(o.namespace, round, i));
       await Promise.all(all.map((w) => client.create(resources.workspaces, w)));
@@ -502,6 +540,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
         ready: before.workspaces.filter(isReady).length,
       };
       manager = await startManager(o, cloud, started++);
+      const tookOver = takeover();
       let last: Snapshot | undefined;
       const readySeconds = await until(
         () =>
@@ -514,6 +553,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
         },
         o.readyTimeoutMs ?? 5 * 60_000,
       );
+      const takeoverSeconds = [await tookOver];
       const counted = count(
         round,
         cloud.name,
@@ -532,6 +572,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
       const deleting = await snapshot(client, cloud, o.namespace, round);
       await killManager();
       manager = await startManager(o, cloud, started++);
+      const tookOverInDelete = takeover();
       let left = 0;
       let instancesLeft = 0;
       await until(
@@ -549,12 +590,14 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
         },
         2 * 60_000,
       ).catch(() => undefined);
+      takeoverSeconds.push(await tookOverInDelete);
       const orphansAfterDelete = await collected(await instancesWithoutMachine(client, cloud));
 
       const ended = cloud.endRound?.();
       const result: RoundCounts = {
         ...counted,
         readySeconds,
+        takeoverSeconds,
         instancesWithoutMachineBeforeGc: orphansBefore.length,
         instancesWithoutMachine: orphans.length,
         leftAfterDelete: left,

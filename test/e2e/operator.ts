@@ -2,7 +2,7 @@ import type { Registry } from "prom-client";
 import { KubeClient } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { jsonLogger, type LogLevel } from "../../lib/log.ts";
-import { componentNames, type OperatorComponent } from "../../controller/operator.ts";
+import { componentNames, type OperatorAddresses, type OperatorComponent } from "../../controller/operator.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { runOperator } from "../../controller/run.ts";
 import type { LocalCloudProvider } from "../../provisioner/cloud/local/index.ts";
@@ -37,6 +37,10 @@ export async function startOperator(
     nodeProvisioner?: NodeProvisionerConfig;
     /** The Hugging Face Hub to size models named by their id (a stand-in's URL). */
     hfEndpoint?: string;
+    /** Servers' addresses instead of free loopback ports (the planner's port is not reported). */
+    addresses?: Partial<OperatorAddresses>;
+    /** Check the callers of /metrics and the planner with the API server, as in a cluster. */
+    endpointAuth?: boolean;
   } = {},
 ): Promise<RunningOperator> {
   const client = new KubeClient(loadKubeConfig({ kubeconfig }));
@@ -55,7 +59,9 @@ export async function startOperator(
         health: "127.0.0.1:0",
         planner: "127.0.0.1:0",
         extender: "127.0.0.1:0",
+        ...o.addresses,
       },
+      endpointAuth: o.endpointAuth,
       log: jsonLogger({
         level: o.logLevel ?? (process.env.KAITO_TEST_LOG as LogLevel | undefined) ?? "error",
         write: o.log,

@@ -12,6 +12,10 @@ export interface ScrapeTarget {
   job: string;
   /** host:port serving /metrics. */
   address: string;
+  /** A file holding the bearer token to scrape with (authorization.credentials_file). */
+  credentialsFile?: string;
+  /** Scrape over HTTPS without verifying the certificate (deploy/monitoring/README.md's config). */
+  https?: boolean;
 }
 
 export interface Sample {
@@ -69,6 +73,8 @@ export async function startPrometheus(o: {
         scrape_configs: o.targets.map((t) => ({
           job_name: t.job,
           static_configs: [{ targets: [t.address] }],
+          ...(t.credentialsFile ? { authorization: { credentials_file: t.credentialsFile } } : {}),
+          ...(t.https ? { scheme: "https", tls_config: { insecure_skip_verify: true } } : {}),
         })),
       }),
     );

@@ -5,6 +5,7 @@ import { parseAllDocuments } from "yaml";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import { resources, type Resource } from "../../kube/resources.ts";
 import { kubeconfigYaml } from "../../localcluster/credentials.ts";
+import { kustomizeBuild } from "../harness/kustomize.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const rbac = (plural: string, kind: string, namespaced: boolean): Resource => ({
@@ -23,13 +24,16 @@ const byKind: Record<string, Resource> = {
   RoleBinding: rbac("rolebindings", "RoleBinding", true),
 };
 
-/** The manager's identity and rights as deploy/ ships them: what the RBAC e2e test applies. */
-export const managerRbacFiles = [
-  "deploy/manager/namespace.yaml",
-  "deploy/manager/serviceaccount.yaml",
-  "deploy/manager/rbac.yaml",
-  "deploy/scheduler/rbac.yaml",
-];
+/**
+ * The identities and rights deploy/ ships (Namespace, ServiceAccounts, Roles, bindings) for a
+ * node-provisioner overlay: what the RBAC and auth e2e tests apply. builtin-azure by default, whose
+ * rules are the builtin provisioner's, which the local cloud runs in the tests.
+ */
+export function managerRbac(mode = "builtin-azure"): KubeObject[] {
+  return kustomizeBuild(path.join(repo, "deploy/node-provisioner", mode)).filter(
+    (o) => byKind[o.kind ?? ""] !== undefined,
+  ) as KubeObject[];
+}
 
 export const managerNamespace = "kaito-system";
 export const managerServiceAccount = "kaito-manager";

@@ -16,8 +16,7 @@ import { startOperator, type RunningOperator } from "./operator.ts";
 import {
   applyAll,
   managerNamespace,
-  managerRbacFiles,
-  readManifests,
+  managerRbac,
   resourceOf,
   serviceAccountKubeconfig,
 } from "./rbac-manifests.ts";
@@ -45,7 +44,7 @@ async function statusOf(call: Promise<unknown>): Promise<number> {
 
 beforeAll(async () => {
   admin = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-  await applyAll(admin, readManifests(managerRbacFiles));
+  await applyAll(admin, managerRbac());
   dir = mkdtempSync(path.join(tmpdir(), "kaito-rbac-"));
   const kubeconfigPath = path.join(dir, "kubeconfig");
   writeFileSync(kubeconfigPath, await serviceAccountKubeconfig(admin, cluster.kubeconfigPath), {
@@ -67,7 +66,7 @@ afterAll(async () => {
   await operator?.stop();
   sa?.close();
   // Cluster-scoped RBAC would outlive the run's namespaces: remove what this file applied.
-  for (const obj of readManifests(managerRbacFiles).reverse()) {
+  for (const obj of managerRbac().reverse()) {
     if (obj.kind === "Namespace") continue;
     await admin?.delete(resourceOf(obj), obj.metadata!.name!, obj.metadata?.namespace).catch(() => undefined);
   }

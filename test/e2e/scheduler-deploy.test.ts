@@ -21,7 +21,8 @@ import { startScheduler, type RunningScheduler } from "../../localcluster/schedu
 import { controllerCommand } from "../../cli/commands/controller.ts";
 import type { CommandIO } from "../../cli/command.ts";
 import type { Workspace } from "../../crds/index.ts";
-import { applyAll, readManifests, serviceAccountKubeconfig } from "./rbac-manifests.ts";
+import { applyAll, readManifests, resourceOf, serviceAccountKubeconfig } from "./rbac-manifests.ts";
+import { httpsGet } from "../harness/https-get.ts";
 import { until } from "../harness/until.ts";
 import { deleteWorkspaces } from "./workspaces.ts";
 
@@ -79,13 +80,25 @@ function runController(args: string[]): Running {
 
 /** kaito_extender_requests_total for successful binds, from the sidecar's /metrics. */
 async function binds(metricsPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  // The sidecar checks who reads its /metrics (--endpoint-auth=kubernetes, as deployed): the
+  // admin's token passes the SubjectAccessReview; the port speaks TLS with a certificate of its own.
+  const token = cluster.kubeConfig.getCurrentUser()?.token;
+  const res = await httpsGet(`https://127.0.0.1:${metricsPort}/metrics`, {
+    authorization: `Bearer ${token}`,
+  });
+  if (res.status !== 200) throw new Error(`the extender's /metrics answered ${res.status}: ${res.body}`);
+  const text = res.body;
   const line = text
     .split("\n")
     .find((l) => l.startsWith('kaito_extender_requests_total{verb="bind",code="200"}'));
   return line ? Number(line.split(" ").pop()) : 0;
 }
 
+const schedulerRbac = readManifests([
+  "deploy/manager/namespace.yaml",
+  "deploy/scheduler/serviceaccount.yaml",
+  "deploy/scheduler/rbac.yaml",
+]);
 let admin: KubeClient;
 let dir: string | undefined;
 let extender: Running | undefined;
@@ -96,14 +109,7 @@ const ports = { extender: 0, metrics: 0, health: 0 };
 
 beforeAll(async () => {
   admin = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-  await applyAll(
-    admin,
-    readManifests([
-      "deploy/manager/namespace.yaml",
-      "deploy/scheduler/serviceaccount.yaml",
-      "deploy/scheduler/rbac.yaml",
-    ]),
-  );
+  await applyAll(admin, schedulerRbac);
   dir = mkdtempSync(path.join(tmpdir(), "kaito-scheduler-deploy-"));
   const kubeconfig = path.join(dir, "kubeconfig");
   writeFileSync(
@@ -174,6 +180,11 @@ afterAll(async () => {
   await operator?.stop();
   await scheduler?.stop();
   await extender?.stop();
+  // Cluster-scoped RBAC would outlive the run's namespaces (and stand in the way of the chart's).
+  for (const obj of schedulerRbac.reverse()) {
+    if (obj.kind === "Namespace") continue;
+    await admin?.delete(resourceOf(obj), obj.metadata!.name!, obj.metadata?.namespace).catch(() => undefined);
+  }
   admin?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

@@ -177,6 +177,37 @@ describe("AzureCloudProvider on the ARM stand-in", () => {
     );
   });
 
+  it("stops the PUT's long-running operation when the caller's signal aborts (leadership lost)", async () => {
+    const slow = await startArmStandin({ lroPolls: 100_000 });
+    try {
+      const cloud = provider({ client: standinComputeClient(slow) });
+      const aborter = new AbortController();
+      const launch = cloud.create(machine(), { signal: aborter.signal });
+      const outcome = launch.then(
+        () => "created",
+        (e: unknown) => e,
+      );
+      // Wait for the operation to be polled, then abort as a deposed leader's reconcile does.
+      for (let i = 0; i < 500 && slow.count("operations.get") < 2; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(slow.count("operations.get")).toBeGreaterThanOrEqual(2);
+      aborter.abort(new Error("leadership lost"));
+      const e = (await outcome) as Error;
+      expect(e).toBeInstanceOf(Error);
+      expect(`${e.name} ${e.message}`).toMatch(/abort/i);
+      // No more polls: with a 10 ms interval a running poller would have asked again by now.
+      const polls = slow.count("operations.get");
+      await new Promise((r) => setTimeout(r, 200));
+      expect(slow.count("operations.get")).toBe(polls);
+      // An already aborted signal makes no call at all.
+      const before = slow.count("virtualMachines.get");
+      await expect(cloud.create(machine(), { signal: aborter.signal })).rejects.toThrow();
+      expect(slow.count("virtualMachines.get")).toBe(before);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("rides out a 429 storm (Retry-After) and 5xx answers inside the SDK, without retries of its own", async () => {
     standin.faults
       .add(throttle({ times: 2, retryAfterSeconds: 1, operation: "virtualMachines.createOrUpdate" }))

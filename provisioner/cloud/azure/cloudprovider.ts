@@ -5,7 +5,7 @@ import type { Machine } from "../../../crds/index.ts";
 import { findSku, loadCatalog, refreshCatalog, type Catalog } from "../../../planner/catalog/index.ts";
 import { allowedInstanceTypes, allowedZones } from "../../requirements.ts";
 import { CreateError, MachineNotFoundError } from "../errors.ts";
-import type { CloudProvider, Instance, InstanceType, Offering } from "../types.ts";
+import type { CloudCallOptions, CloudProvider, Instance, InstanceType, Offering } from "../types.ts";
 import { skuCapacity } from "../local/node.ts";
 import { createFailure, isArmNotFound, lookupFailure } from "./errors.ts";
 import { instanceFromVm, machineTag } from "./instance.ts";
@@ -63,10 +63,11 @@ export class AzureCloudProvider implements CloudProvider {
     this.catalog = o.catalog ?? loadCatalog();
   }
 
-  async create(machine: Machine): Promise<Instance> {
+  async create(machine: Machine, options: CloudCallOptions = {}): Promise<Instance> {
+    const { signal } = options;
     const machineName = machine.metadata!.name!;
     const vmName = vmNameFor(machineName);
-    const existing = await this.readVm(vmName);
+    const existing = await this.readVm(vmName, signal);
     if (existing) {
       const owner = existing.tags?.[machineTag];
       if (owner !== machineName) {
@@ -106,8 +107,11 @@ export class AzureCloudProvider implements CloudProvider {
     try {
       vm = await this.client.virtualMachines.createOrUpdate(this.o.resourceGroup, vmName, body, {
         updateIntervalInMs: this.o.pollIntervalMs,
+        abortSignal: signal,
       });
     } catch (e) {
+      // Aborted by the caller (leadership lost, shutdown): nothing to report about the VM.
+      if (signal?.aborted) throw e;
       const failure = createFailure(e, size, vmName);
       this.log.warn("creating VM failed", { machine: machineName, vm: vmName, size, error: failure.message });
       throw failure;
@@ -116,7 +120,8 @@ export class AzureCloudProvider implements CloudProvider {
     return this.toInstance(vm);
   }
 
-  async delete(target: Machine | string): Promise<void> {
+  async delete(target: Machine | string, options: CloudCallOptions = {}): Promise<void> {
+    const { signal } = options;
     let vmName: string;
     let id: string;
     if (typeof target === "string") {
@@ -131,14 +136,16 @@ export class AzureCloudProvider implements CloudProvider {
     }
     // ARM answers a DELETE of a missing VM with 204 like a successful one, so only a GET can
     // prove the VM is gone.
-    const vm = await this.readVm(vmName);
+    const vm = await this.readVm(vmName, signal);
     if (!vm) throw new MachineNotFoundError(id);
     this.log.info("deleting VM", { vm: vmName });
     try {
       await this.client.virtualMachines.delete(this.o.resourceGroup, vmName, {
         updateIntervalInMs: this.o.pollIntervalMs,
+        abortSignal: signal,
       });
     } catch (e) {
+      if (signal?.aborted) throw e;
       throw lookupFailure(e, id, `deleting VM ${vmName}`);
     }
   }
@@ -195,11 +202,12 @@ export class AzureCloudProvider implements CloudProvider {
     };
   }
 
-  private async readVm(vmName: string): Promise<VirtualMachine | undefined> {
+  private async readVm(vmName: string, signal?: AbortSignal): Promise<VirtualMachine | undefined> {
     try {
-      return await this.client.virtualMachines.get(this.o.resourceGroup, vmName);
+      return await this.client.virtualMachines.get(this.o.resourceGroup, vmName, { abortSignal: signal });
     } catch (e) {
       if (isArmNotFound(e)) return undefined;
+      if (signal?.aborted) throw e;
       throw lookupFailure(e, vmName, `reading VM ${vmName}`);
     }
   }

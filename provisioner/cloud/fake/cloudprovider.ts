@@ -4,6 +4,7 @@ import { allowedInstanceTypes, allowedZones } from "../../requirements.ts";
 import {
   InsufficientCapacityError,
   MachineNotFoundError,
+  type CloudCallOptions,
   type CloudProvider,
   type Instance,
   type InstanceType,
@@ -22,6 +23,8 @@ export class FakeCloudProvider implements CloudProvider {
   /** Instances that exist, by providerID. */
   readonly instances = new Map<string, Instance>();
   readonly createCalls: Machine[] = [];
+  /** The signal each create() was given, in call order. */
+  readonly createSignals: (AbortSignal | undefined)[] = [];
   readonly deleteCalls: string[] = [];
   readonly getCalls: string[] = [];
   /** Thrown by the next create() only. */
@@ -53,8 +56,11 @@ export class FakeCloudProvider implements CloudProvider {
     this.quota = o.quota ?? {};
   }
 
-  async create(machine: Machine): Promise<Instance> {
+  async create(machine: Machine, options: CloudCallOptions = {}): Promise<Instance> {
     this.createCalls.push(structuredClone(machine));
+    this.createSignals.push(options.signal);
+    // As a real backend's first call would: an aborted signal fails before anything is made.
+    options.signal?.throwIfAborted();
     const error = this.nextCreateError;
     this.nextCreateError = undefined;
     if (error) throw error;

@@ -19,6 +19,8 @@ export interface CertificateRequest {
   now: number;
   /** Validity of the serving certificate; the CA lives ten times as long. Default 365 days. */
   validDays?: number;
+  /** The CA's common name (default "kaito-ts webhook CA"). */
+  caName?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -39,7 +41,7 @@ export function generateServingCertificates(r: CertificateRequest): ServingCerti
   ca.serialNumber = serial();
   ca.validity.notBefore = notBefore;
   ca.validity.notAfter = new Date(r.now + validDays * 10 * DAY_MS);
-  const caName = [{ name: "commonName", value: "kaito-ts webhook CA" }];
+  const caName = [{ name: "commonName", value: r.caName ?? "kaito-ts webhook CA" }];
   ca.setSubject(caName);
   ca.setIssuer(caName);
   ca.setExtensions([
