@@ -126,7 +126,7 @@ export function decode(agg: Aggregate, pm: PackingModel, values: readonly number
  * The class's replicas, interleaved across its demands (a0 b0 a1 b1 ...), so that when some
  * must stay unplaced the shortfall is spread over the demands rather than falling on the last.
  */
-function replicaOrder(c: DemandClass): { demand: Demand; replica: number }[] {
+export function replicaOrder(c: DemandClass): { demand: Demand; replica: number }[] {
   const out: { demand: Demand; replica: number }[] = [];
   const most = Math.max(...c.members.map((d) => d.replicas));
   for (let r = 0; r < most; r++) {
