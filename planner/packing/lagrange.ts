@@ -65,6 +65,9 @@ const BLOCK_TIME_LIMIT_MS = 50;
 const MAX_BLOCK_CLASSES = 30;
 const MAX_BLOCK_SHARE = 0.25;
 
+/** Fleets of at most this many blocks have every block re-planned alone (see repair). */
+const REPAIR_ALL_BLOCKS = 20;
+
 /** Share of what is left of the time that a round's quick pricing may take. */
 const QUICK_SHARE = 0.25;
 
@@ -234,6 +237,7 @@ export async function solveByLabelGroups(
     if (!closed() && left() > 0) {
       consider(await solveMasterMilp(entries(), capacity, solver, Math.max(1, left() / 4), mipGap));
     }
+    if (best && !closed() && left() > 0) consider(await repair(best.counts));
     const progress = bound > before.bound + 1e-9 || (best?.objective ?? Infinity) < before.objective - 1e-9;
     stalled = progress ? 0 : stalled + 1;
     if (stalled >= STALL_ROUNDS) break;
@@ -249,11 +253,54 @@ export async function solveByLabelGroups(
   }
 
   const plan = assemble(agg, types, states, best.counts);
-  const unplaced = plan.unplaced.length - agg.hopeless.reduce((s, h) => s + h.demand.replicas, 0);
-  // Plans with at most `unplaced` unplaced replicas cost at least bound − unplaced × price; one
-  // with fewer would cost less than the price more than it, which the bound rules out.
-  const costBound = bound - unplaced * unplacedPrice;
-  return { plan, bound: costBound, provenPlacement: costBound > -1 };
+  return result(plan);
+
+  /**
+   * Prices make a master of many blocks place what fits, but a block that is a large part of
+   * the fleet (a small fleet, or a team) may find every candidate over what the others leave
+   * it, and the master then leaves replicas out that would fit. Such a block, and every block
+   * of a small fleet, is planned again alone within the quota the rest of the plan leaves it,
+   * copy by copy; the master's choice improves when that costs less.
+   */
+  async function repair(counts: number[][]): Promise<number[][] | undefined> {
+    if (families.length === 0) return undefined;
+    const few = states.reduce((sum, s) => sum + s.n, 0) <= REPAIR_ALL_BLOCKS;
+    const next = counts.map((c) => [...c]);
+    const use = capacity.map((_, f) =>
+      states.reduce(
+        (sum, s, t) => sum + next[t]!.reduce((u, k, p) => u + k * s.candidates[p]!.use[f]!, 0),
+        0,
+      ),
+    );
+    let changed = false;
+    for (const [t, s] of states.entries()) {
+      if (left() <= 0) break;
+      for (let p = 0; p < s.candidates.length; p++) {
+        const from = s.candidates[p]!;
+        if (next[t]![p] === 0 || (!few && from.unplaced === 0)) continue;
+        const room = Object.fromEntries(
+          families.map((f, i) => [f, Math.max(0, capacity[i]! - use[i]! + from.use[i]!)]),
+        );
+        const better = await s.pricer.within(room, pricesAt(zero), solver, Math.max(1, left() / 4));
+        if (!better || better.cost >= from.cost - 1e-9) continue;
+        add(s, better);
+        const q = s.candidates.findIndex((c) => c.signature === better.signature);
+        next[t]![p]!--;
+        next[t]![q] = (next[t]![q] ?? 0) + 1;
+        better.use.forEach((u, i) => (use[i]! += u - from.use[i]!));
+        changed = true;
+      }
+    }
+    return changed ? next.map((c, t) => states[t]!.candidates.map((_, p) => c[p] ?? 0)) : undefined;
+  }
+
+  function result(plan: DecodedPlan): LabelGroupResult {
+    const unplaced = plan.unplaced.length - agg.hopeless.reduce((s, h) => s + h.demand.replicas, 0);
+    // Plans with at most `unplaced` unplaced replicas cost at least bound − unplaced × price; one
+    // with fewer would cost less than the price more than it, which the bound rules out.
+    const costBound = bound - unplaced * unplacedPrice;
+    return { plan, bound: costBound, provenPlacement: unplaced === 0 || costBound > -1 };
+  }
 }
 
 /**

@@ -53,7 +53,13 @@ export type Objective =
    * unplaced replica costs `unplacedCost`, and no quota row holds. A label group's share of the
    * Lagrangian relaxation of the quotas (see lagrange.ts).
    */
-  | { kind: "priced"; quotaPrice: Readonly<Record<string, number>>; unplacedCost: number };
+  | {
+      kind: "priced";
+      quotaPrice: Readonly<Record<string, number>>;
+      unplacedCost: number;
+      /** Keep the quota rows too (a block planned within the quota the others leave it). */
+      keepQuota?: boolean;
+    };
 
 export const key = (a: number, b: number) => `${a}:${b}`;
 
@@ -189,7 +195,7 @@ export function buildModel(agg: Aggregate, objective: Objective): PackingModel {
           multi.set(shape.gpus, m);
         }
       }
-      const limited = problem.quota[sku.family] !== undefined && !priced;
+      const limited = problem.quota[sku.family] !== undefined && (!priced || priced.keepQuota === true);
       for (const [k, m] of multi) {
         const w = slot(
           `w_g${group.id}_s${s}_k${k}`,

@@ -119,6 +119,29 @@ export class TypePricer {
   }
 
   /**
+   * The type's cheapest plan (unplaced replicas at their price) within `quota`, the vCPUs the
+   * rest of the plan leaves: a whole copy that fits where the master's prices found none.
+   * Undefined when the solver finds nothing in time.
+   */
+  async within(
+    quota: Readonly<Record<string, number>>,
+    prices: Prices,
+    solver: MilpSolver,
+    timeLimitMs: number,
+  ): Promise<Candidate | undefined> {
+    const agg = aggregate({ ...this.type.problem, quota });
+    const pm = buildModel(agg, {
+      kind: "priced",
+      quotaPrice: {},
+      unplacedCost: prices.unplaced,
+      keepQuota: true,
+    });
+    const r = await solver.solve(pm.model, { timeLimitMs: Math.max(1, timeLimitMs) });
+    if (r.values.length === 0) return undefined;
+    return this.fromModel(pm, r.values, agg);
+  }
+
+  /**
    * A good plan at `prices`, found without the solver so the search for prices can run on it:
    * exact for one demand; for several, the DP's narrow sweep (a few states per replica, so
    * replicas share nodes as the exact plan would), or the split plan where the DP does not
@@ -198,7 +221,7 @@ export class TypePricer {
   }
 
   /** A candidate from the solver's values, decoded only if the plan is ever asked for. */
-  private fromModel(pm: PackingModel, values: readonly number[]): Candidate {
+  private fromModel(pm: PackingModel, values: readonly number[], agg = this.agg!): Candidate {
     const catalog = this.type.problem.catalog;
     const bought: SkuSpec[] = [];
     for (const p of pm.purchases) {
@@ -207,7 +230,6 @@ export class TypePricer {
     }
     let unplaced = 0;
     for (const col of pm.u.values()) unplaced += Math.round(values[col] ?? 0);
-    const agg = this.agg!;
     return this.make(bought, unplaced, () => decode(agg, pm, values));
   }
 
