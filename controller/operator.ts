@@ -7,6 +7,7 @@ import type { KubeClient } from "../kube/client.ts";
 import { KubeEventRecorder } from "../kube/events.ts";
 import { InProcessPlannerClient, type PlannerClient } from "../planner/grpc/index.ts";
 import { startPlannerServer } from "../planner/grpc/server.ts";
+import { SolvePool } from "../planner/pool/pool.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
@@ -73,7 +74,13 @@ export function buildOperator(o: OperatorOptions): Manager {
       identity: o.leaderElection.identity ?? `${hostname()}-${process.pid}`,
     },
   });
-  const planner = instrumentPlanner(o.planner ?? new InProcessPlannerClient(), manager.registry, clock);
+  // Plans are solved in worker threads, so no solve delays the probes, the lease renewals, the
+  // extender or the controllers that this thread serves.
+  const pool = o.planner ? undefined : new SolvePool({ clock });
+  const local =
+    pool && new InProcessPlannerClient({ solve: (problem, options) => pool.solve(problem, options) });
+  const planner = instrumentPlanner(o.planner ?? local!, manager.registry, clock);
+  if (pool) manager.add(poolRunnable(pool));
   const recorder = new KubeEventRecorder({ client: o.client, component: "kaito-ts", clock, log: o.log });
 
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
@@ -134,6 +141,18 @@ function extenderRunnable(manager: Manager, address: string): Runnable {
       manager.log.info("scheduler extender listening", { url: extender.url });
       await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
       await extender.close();
+    },
+  };
+}
+
+/** Ends the planner's worker threads when the manager stops. */
+function poolRunnable(pool: SolvePool): Runnable {
+  return {
+    name: "planner-workers",
+    needsLeaderElection: false,
+    async start(signal) {
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      await pool.close();
     },
   };
 }

@@ -11,8 +11,8 @@ export function loadGlpk(): Promise<GLPK> {
 }
 
 /**
- * GLPK in the calling thread. Its solve blocks the event loop, so a long-lived process should
- * prefer workerSolver("glpk") for models that take more than a few milliseconds.
+ * GLPK in the calling thread. Its solve blocks the event loop, so a long-lived process runs
+ * whole plans in worker threads (planner/pool), where this is the solver.
  */
 export const glpkSolver: MilpSolver = {
   name: "glpk",
