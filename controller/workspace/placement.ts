@@ -1,7 +1,13 @@
 import type { Workspace } from "../../crds/index.ts";
 import { findSku, normalizeFamily, type Sku } from "../../planner/catalog/index.ts";
-import { shapeOn, type Demand } from "../../planner/packing/index.ts";
+import { shapeOn, type Demand, type SkuSpec } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
+import {
+  MAX_NODES_PER_REPLICA,
+  placeWorkloads,
+  type Workload,
+  type WorkloadPlacement,
+} from "../../planner/placement/index.ts";
 import { nodeLabelsFor } from "./machines.ts";
 import type { LaunchLimits, QuotaShortfall } from "./offering.ts";
 
@@ -51,7 +57,7 @@ export function isPlacementError(e: unknown): e is PlacementError {
 }
 
 /** Replicas of one workspace may span up to this many nodes (a 70B model on 1-GPU SKUs). */
-const maxNodesPerReplica = 8;
+const maxNodesPerReplica = MAX_NODES_PER_REPLICA;
 
 function demandOn(ws: Workspace, req: Requirement, skus?: string[], maxNodes = maxNodesPerReplica): Demand {
   return {
@@ -176,21 +182,15 @@ function plannerQuota(skus: readonly Sku[], limits: LaunchLimits | undefined): R
 }
 
 /**
- * Asks the planner for the cheapest way to run `count` replicas: free GPUs on existing nodes that
- * carry the workspace's labels first, then new nodes of the cheapest fitting SKU that the cloud
- * offers, within its quota, never one of `excluded`. A workload's pods all request the same GPUs,
- * so a plan that mixes SKUs is asked again restricted to its most used one. Without `limits`
- * (nothing known of the cloud) every catalogue size is allowed and no quota applies.
+ * What the planner may use for `ws`: the catalogue's sizes on offer (all of them when nothing is
+ * known of the cloud), less `excluded` (sizes that failed to launch for it), and the vCPU quota
+ * the cloud's reading leaves. Throws NoCapacity when no size is left.
  */
-export async function placeWithPlanner(
-  ws: Workspace,
-  req: Requirement,
+export async function planningContext(
   planner: PlannerClient,
-  existing: ExistingGpuNode[],
   excluded: readonly string[],
-  signal?: AbortSignal,
   limits?: LaunchLimits,
-): Promise<Placement> {
+): Promise<{ skus: SkuSpec[]; quota: Record<string, number> }> {
   const catalog = (await planner.catalog()).filter((s) => !s.retired);
   const offered = limits ? catalog.filter((s) => limits.offered.has(s.name.toLowerCase())) : catalog;
   if (offered.length === 0 && limits) {
@@ -201,56 +201,75 @@ export async function placeWithPlanner(
     );
   }
   const usable = offered.filter((s) => !excluded.some((x) => x.toLowerCase() === s.name.toLowerCase()));
-  const allowed = usable.map((s) => s.name);
-  if (allowed.length === 0)
+  if (usable.length === 0)
     throw new PlacementError(
       "NoCapacity",
       "every GPU size on offer failed to launch; check the cloud's quota and capacity.",
     );
-  const quota = plannerQuota(usable, limits);
-  let skus = allowed;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    // A replica split over nodes talks over the network on every token: only when no size holds
-    // it on one node is a multi-node replica worth its price.
-    let plan = await planner.plan(
-      { quota, nodes: existing, demands: [demandOn(ws, req, skus, 1)] },
-      { signal },
-    );
-    if (plan.unplaced.length > 0) {
-      plan = await planner.plan({ quota, nodes: existing, demands: [demandOn(ws, req, skus)] }, { signal });
-    }
-    if (plan.unplaced.length > 0) throw new PlacementError("NoCapacity", plan.unplaced[0]!.reason);
-    const newSkus = new Map<string, number>();
-    for (const n of plan.newNodes) newSkus.set(n.sku, (newSkus.get(n.sku) ?? 0) + 1);
-    const existingUsed = [
-      ...new Set(plan.placements.map((p) => p.node).filter((n) => existing.some((e) => e.name === n))),
-    ];
-    const gpusPerPod = Math.max(...plan.placements.map((p) => p.gpus));
-    const replicaNodes = new Map<number, number>();
-    for (const p of plan.placements) replicaNodes.set(p.replica, (replicaNodes.get(p.replica) ?? 0) + 1);
-    const nodesPerReplica = Math.max(...replicaNodes.values());
-    const dominant = [...newSkus.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-    const fits = existingUsed.every((n) => existing.find((e) => e.name === n)!.freeGpus >= gpusPerPod);
-    if (newSkus.size <= 1 && fits) {
-      const instanceType = dominant ?? existing.find((e) => e.name === existingUsed[0])?.sku ?? "";
-      return {
-        instanceType,
-        replicas: replicaNodes.size,
-        gpusPerPod,
-        nodesPerReplica,
-        newNodes: plan.newNodes.length,
-        existingNodes: existingUsed,
-        costPerHour: plan.costPerHour,
-      };
-    }
-    // Mixed shapes: one SKU, no reuse of nodes whose free GPUs differ.
-    skus = dominant ? [dominant] : skus;
-    existing = fits ? existing : [];
-  }
-  throw new PlacementError(
-    "NoCapacity",
-    "the planner could not find a placement with one GPU size for every replica.",
+  return { skus: usable.map(toSkuSpec), quota: plannerQuota(usable, limits) };
+}
+
+function toSkuSpec(s: Sku): SkuSpec {
+  return {
+    name: s.name,
+    gpus: s.gpus,
+    gpuMemoryGiB: s.gpuMemoryGiB,
+    vcpus: s.vcpus,
+    family: s.family,
+    pricePerHour: s.pricePerHour,
+  };
+}
+
+/** The workload the placement policy sees for `ws`. */
+export function workloadOf(ws: Workspace, req: Requirement, skus: readonly SkuSpec[]): Workload {
+  return {
+    name: `${ws.metadata!.namespace}/${ws.metadata!.name}`,
+    replicas: ws.resource.count ?? 1,
+    totalGpuMemoryGiB: req.totalGpuMemoryGiB,
+    minGpuMemoryGiB: req.minGpuMemoryGiB,
+    labels: nodeLabelsFor(ws),
+    skus: skus.map((s) => s.name),
+  };
+}
+
+/** The controller's Placement of a workload the policy placed on its own (no shared nodes). */
+export function fromPolicy(p: WorkloadPlacement): Placement {
+  return {
+    instanceType: p.instanceType,
+    replicas: p.replicas,
+    gpusPerPod: p.gpusPerPod,
+    nodesPerReplica: p.nodesPerReplica,
+    newNodes: p.newNodes.length,
+    existingNodes: p.existingNodes,
+    costPerHour: p.costPerHour,
+  };
+}
+
+/**
+ * The cheapest way to run `count` replicas by kaito's placement policy (planner/placement):
+ * free GPUs on existing nodes that carry the workspace's labels first, then new nodes of the
+ * cheapest fitting size on offer, within the quota, never one of `excluded`; one size for every
+ * replica, a replica across nodes only when no size holds it. Without `limits` (nothing known of
+ * the cloud) every catalogue size is allowed and no quota applies.
+ */
+export async function placeWithPlanner(
+  ws: Workspace,
+  req: Requirement,
+  planner: PlannerClient,
+  existing: ExistingGpuNode[],
+  excluded: readonly string[],
+  signal?: AbortSignal,
+  limits?: LaunchLimits,
+): Promise<Placement> {
+  const { skus, quota } = await planningContext(planner, excluded, limits);
+  const batch = await placeWorkloads(
+    [workloadOf(ws, req, skus)],
+    { catalog: skus, quota, nodes: existing },
+    (problem) => planner.plan(problem, { signal }),
   );
+  const outcome = batch.outcomes[0]!;
+  if ("failure" in outcome) throw new PlacementError("NoCapacity", outcome.failure.reason);
+  return fromPolicy(outcome.placement);
 }
 
 export { findSku };

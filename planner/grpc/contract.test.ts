@@ -36,7 +36,14 @@ function planFor(problem: Problem): Plan {
       { demand: "a", replica: 0, node: "n-1", gpus: 1 },
       { demand: "a", replica: 0, node: "existing", gpus: 2 },
     ],
-    unplaced: [{ demand: "a", replica: 1, reason: "no family quota left for Standard_NC24ads_A100_v4." }],
+    unplaced: [
+      {
+        demand: "a",
+        replica: 1,
+        code: "QuotaExhausted",
+        reason: "no family quota left for Standard_NC24ads_A100_v4.",
+      },
+    ],
     lowerBound: 1.5,
     solveMs: 12.5,
     gap: 0.25,

@@ -370,7 +370,12 @@ export class BlockDp {
             }
             break;
           default:
-            unplacedOut.push({ demand: d.name, replica, reason: quotaReason(d, problem) });
+            unplacedOut.push({
+              demand: d.name,
+              replica,
+              code: "QuotaExhausted",
+              reason: quotaReason(d, problem),
+            });
         }
       });
       const byDemand = (a: { demand: string; replica: number }, b: { demand: string; replica: number }) =>

@@ -269,6 +269,6 @@ export function instantiate(
       reason = quotaReason(r.demand, problem);
       reasons.set(r.demand, reason);
     }
-    out.unplaced.push({ demand: r.demand.name, replica: r.replica, reason });
+    out.unplaced.push({ demand: r.demand.name, replica: r.replica, code: u.code, reason });
   }
 }

@@ -28,7 +28,12 @@ export function decode(agg: Aggregate, pm: PackingModel, values: readonly number
 
   const placements: Placement[] = [];
   const unplaced: Unplaced[] = agg.hopeless.flatMap(({ demand, reason }) =>
-    range(demand.replicas).map((replica) => ({ demand: demand.name, replica, reason })),
+    range(demand.replicas).map((replica) => ({
+      demand: demand.name,
+      replica,
+      code: "NoEligibleSku" as const,
+      reason,
+    })),
   );
   const existingItems = nodeClasses.map(() => [] as Item[]);
   const poolLeft = new Map<string, { e: number; count: number }[]>();
@@ -80,7 +85,12 @@ export function decode(agg: Aggregate, pm: PackingModel, values: readonly number
     const reasons = new Map<Demand, string>();
     for (const r of queue.slice(next)) {
       if (!reasons.has(r.demand)) reasons.set(r.demand, quotaReason(r.demand, problem));
-      unplaced.push({ demand: r.demand.name, replica: r.replica, reason: reasons.get(r.demand)! });
+      unplaced.push({
+        demand: r.demand.name,
+        replica: r.replica,
+        code: "QuotaExhausted",
+        reason: reasons.get(r.demand)!,
+      });
     }
   }
 

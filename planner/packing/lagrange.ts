@@ -373,7 +373,9 @@ function assemble(agg: Aggregate, types: BlockType[], states: TypeState[], count
   const reasons = new Map<Demand, string>();
   const out: PlanParts = { newNodes: [], placements: [], unplaced: [] };
   for (const { demand, reason } of agg.hopeless) {
-    for (const replica of range(demand.replicas)) out.unplaced.push({ demand: demand.name, replica, reason });
+    for (const replica of range(demand.replicas)) {
+      out.unplaced.push({ demand: demand.name, replica, code: "NoEligibleSku", reason });
+    }
   }
   types.forEach((type, t) => {
     let b = 0;

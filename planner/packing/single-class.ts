@@ -169,7 +169,8 @@ export class DemandOptions {
       }
       if (unplacedCount > 0) {
         const reason = quotaReason(demand, problem);
-        for (let i = 0; i < unplacedCount; i++) unplaced.push({ demand: demand.name, replica: r++, reason });
+        for (let i = 0; i < unplacedCount; i++)
+          unplaced.push({ demand: demand.name, replica: r++, code: "QuotaExhausted", reason });
       }
       return { newNodes, placements, unplaced, costPerHour: costOf(newNodes, problem.catalog) };
     };
