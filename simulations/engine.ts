@@ -54,12 +54,6 @@ export interface PolicyResult {
 export interface EngineOptions {
   /** Called after each arrival is handled: arrivals done so far. */
   onArrival?: (done: number) => void;
-  /**
-   * Plan workspaces of the same labels that arrive together as one problem, as the controller
-   * does (planner/placement/window.ts): a window closes `idleMs` after its last arrival, at most
-   * `maxMs` after its first. Absent: each arrival is planned on its own when it comes.
-   */
-  batching?: { idleMs: number; maxMs: number };
 }
 
 /**
@@ -149,8 +143,10 @@ class Simulation {
     this.seed = seed;
     this.options = options;
     this.fleet = new Fleet(scenario, this.clock, this.meter);
-    if (options.batching) {
-      this.windows = new BatchWindows<Request>({ clock: this.clock, ...options.batching }, (_, requests) =>
+    // Workspaces of the same labels that arrive together are planned as one problem, as the
+    // controller does (planner/placement/window.ts), under the policies that batch.
+    if (policy.batching) {
+      this.windows = new BatchWindows<Request>({ clock: this.clock, ...policy.batching }, (_, requests) =>
         this.place(requests.filter((r) => !r.ws.departed)),
       );
     }
@@ -248,7 +244,13 @@ class Simulation {
     }));
     const batch = await placeWorkloads(
       workloads,
-      { catalog: scenario.catalog, quota, nodes: existing },
+      {
+        catalog: scenario.catalog,
+        quota,
+        quotaLimits: scenario.quota,
+        nodes: existing,
+        weighQuota: this.policy.weighsQuota,
+      },
       async (problem) => {
         const plan = await this.policy.plan({ catalog: scenario.catalog, ...problem }, this.clock);
         if (plan.status === "heuristic") this.counts.heuristicPlans++;

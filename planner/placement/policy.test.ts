@@ -3,7 +3,7 @@ import { inferenceRequirement, mustGetPreset } from "../../presets/index.ts";
 import { toCatalogEntries } from "../catalog/index.ts";
 import { solve } from "../packing/solve.ts";
 import type { SkuSpec } from "../packing/types.ts";
-import { placeWorkloads } from "./policy.ts";
+import { placeWorkloads, quotaPriced } from "./policy.ts";
 import type { PlacementContext, PlanFn, Workload, WorkloadOutcome } from "./types.ts";
 
 const catalog = toCatalogEntries();
@@ -185,5 +185,32 @@ describe("placeWorkloads: workloads that arrive together", () => {
     const codes = out.outcomes.map((o) => ("failure" in o ? o.failure.code : "placed"));
     expect(codes.sort()).toEqual(["QuotaExhausted", "placed"]);
     expect(out.newNodes).toHaveLength(1);
+  });
+});
+
+describe("quotaPriced", () => {
+  const t4 = named("Standard_NC4as_T4_v3");
+  const t4x4 = named("Standard_NC64as_T4_v3");
+  const a10 = named("Standard_NV36ads_A10_v5");
+  const skus = [t4, t4x4, a10];
+  const extra = (priced: SkuSpec[] | undefined, s: SkuSpec) =>
+    priced!.find((x) => x.name === s.name)!.pricePerHour - s.pricePerHour;
+
+  it("adds nothing while every family has plenty", () => {
+    expect(quotaPriced(skus, { [t4.family]: 10_000 }, { [t4.family]: 10_000 })).toBeUndefined();
+    expect(quotaPriced(skus, {})).toBeUndefined();
+  });
+
+  it("prices a short family's vCPUs, more the shorter it is, and the others' not at all", () => {
+    const half = quotaPriced(skus, { [t4.family]: 128 }, { [t4.family]: 256 });
+    const none = quotaPriced(skus, { [t4.family]: 0 }, { [t4.family]: 256 });
+    expect(extra(half, a10)).toBe(0);
+    expect(extra(half, t4x4)).toBeCloseTo(16 * extra(half, t4), 9);
+    expect(extra(none, t4x4)).toBeCloseTo(2 * extra(half, t4x4), 9);
+  });
+
+  it("without the quota's size, counts a family short once it has room for few of its largest nodes", () => {
+    expect(quotaPriced(skus, { [t4.family]: 8 * 64 })).toBeUndefined();
+    expect(extra(quotaPriced(skus, { [t4.family]: 64 }), t4x4)).toBeGreaterThan(0);
   });
 });

@@ -52,6 +52,53 @@ export async function placeWorkloads(
   };
 }
 
+/**
+ * Without the quota's full size, a family counts as short when what it has left is less than
+ * this many of its largest nodes: a quota that holds a handful of nodes runs out with the next
+ * burst.
+ */
+const SCARCE_NODES = 8;
+
+/**
+ * The catalogue with scarce quota priced in, for the planner's choice only (the placements'
+ * costs stay the list prices). A plan made one workload at a time is myopic about quota: it
+ * takes the cheapest size now, whatever that leaves the replicas that come next, and a family
+ * whose vCPUs buy the most GPU memory (four T4s' 64 GiB for 16 vCPUs on one size) then runs dry
+ * for the replicas that have no other home (simulations/README.md, the quota scenario).
+ *
+ * So a vCPU of a family costs: scarcity × the catalogue's median price per vCPU × how much GPU
+ * memory a vCPU of the family buys at best, relative to the median family. Scarcity is the share
+ * of the family's quota in use (1 − left / limit) or, where the limit is not known, 1 − left /
+ * (SCARCE_NODES of its largest nodes): from 0 (plenty) to 1 (none left). Equally short, the
+ * families whose vCPUs are worth more are spent last, on the replicas that need them.
+ * Undefined when no family is short.
+ */
+export function quotaPriced(
+  catalog: readonly SkuSpec[],
+  left: Readonly<Record<string, number>>,
+  limits: Readonly<Record<string, number>> = {},
+): SkuSpec[] | undefined {
+  const perVcpu = catalog.filter((s) => s.vcpus > 0).map((s) => s.pricePerHour / s.vcpus);
+  if (perVcpu.length === 0) return undefined;
+  const scale = perVcpu.sort((a, b) => a - b)[Math.floor(perVcpu.length / 2)]!;
+  // What a vCPU of a family buys at best: GPU memory per vCPU of its densest size.
+  const density = (sizes: readonly SkuSpec[]) =>
+    Math.max(...sizes.map((s) => (s.gpus * s.gpuMemoryGiB) / s.vcpus));
+  const families = [...new Set(catalog.filter((s) => s.vcpus > 0).map((s) => s.family))];
+  const densities = families.map((f) => density(catalog.filter((s) => s.family === f && s.vcpus > 0)));
+  const typical = [...densities].sort((a, b) => a - b)[Math.floor(densities.length / 2)]!;
+  const weight = new Map<string, number>();
+  for (const [family, headroom] of Object.entries(left)) {
+    const sizes = catalog.filter((s) => s.family === family && s.vcpus > 0);
+    if (sizes.length === 0) continue;
+    const whole = limits[family] ?? SCARCE_NODES * Math.max(...sizes.map((s) => s.vcpus));
+    const scarcity = whole > 0 ? Math.min(1, Math.max(0, 1 - headroom / whole)) : 1;
+    if (scarcity > 0) weight.set(family, scarcity * scale * (density(sizes) / typical));
+  }
+  if (weight.size === 0) return undefined;
+  return catalog.map((s) => ({ ...s, pricePerHour: s.pricePerHour + (weight.get(s.family) ?? 0) * s.vcpus }));
+}
+
 /** Replicas may span up to this many nodes when no size holds one on a single node. */
 export const MAX_NODES_PER_REPLICA = 8;
 
@@ -174,8 +221,14 @@ class Residual {
   private readonly hostOf = new Map<string, string>();
 
   readonly existingOnly: boolean;
+  private readonly catalog: readonly SkuSpec[];
+  private readonly weigh: boolean;
+  private readonly limits: Readonly<Record<string, number>>;
 
   constructor(context: PlacementContext) {
+    this.catalog = context.catalog;
+    this.limits = context.quotaLimits ?? {};
+    this.weigh = context.weighQuota !== false && !context.existingOnly;
     this.skus = new Map(context.catalog.map((s) => [s.name, s]));
     this.existingOnly = context.existingOnly === true;
     // Bring your own nodes: no family may take a vCPU, so nothing new is planned.
@@ -190,7 +243,9 @@ class Residual {
   }
 
   problem(demands: Demand[]): Parameters<PlanFn>[0] {
+    const catalog = this.weigh ? quotaPriced(this.catalog, this.quota, this.limits) : undefined;
     return {
+      ...(catalog ? { catalog } : {}),
       quota: { ...this.quota },
       nodes: [...this.nodes.values()].filter((n) => n.freeGpus > 0),
       demands,

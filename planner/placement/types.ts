@@ -28,6 +28,10 @@ export interface PlacementContext {
    * what does not.
    */
   existingOnly?: boolean;
+  /** Price the vCPUs of families short of quota into the planner's choice (default true). */
+  weighQuota?: boolean;
+  /** Each family's whole quota, where known: how short a family is, is then exact. */
+  quotaLimits?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -37,8 +41,13 @@ export interface PlacementContext {
  */
 export type PlacementFailureCode = UnplacedCode | "NoRoom" | "MixedSizes";
 
-/** The planner, as the caller reaches it (in process, over gRPC, or the simulator's policy). */
+/**
+ * The planner, as the caller reaches it (in process, over gRPC, or the simulator's policy).
+ * `catalog`, when present, is the context's catalogue with scarce quota priced in (see
+ * policy.ts): plan with it instead of the caller's own.
+ */
 export type PlanFn = (problem: {
+  catalog?: SkuSpec[];
   quota: Readonly<Record<string, number>>;
   nodes: readonly ExistingNode[];
   demands: Demand[];
