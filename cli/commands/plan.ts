@@ -15,10 +15,16 @@ import {
   shapeOn,
   solve,
   type Demand,
+  type NewNode,
+  type Placement,
   type Plan,
   type Problem,
   type SkuSpec,
+  type Unplaced,
 } from "../../planner/packing/index.ts";
+import { MAX_NODES_PER_REPLICA, placeWorkloads, type Workload } from "../../planner/placement/index.ts";
+import { findSku } from "../../planner/catalog/index.ts";
+import { placeOnInstanceType, workloadOf } from "../../controller/workspace/placement.ts";
 import { formatTable, outputFormat } from "./presets.ts";
 
 const usage = `Usage: npm run kaito -- plan (--problem FILE | -f WORKSPACE.yaml [-f ...] [--region R]) [options]
@@ -41,9 +47,6 @@ Output:
   -o, --output FORMAT   table (default) or json (DESIGN.md's plan format, plus gap and status)
   -h, --help            show this help
 `;
-
-/** Replicas planned without an instance type may span up to this many nodes, as the controller allows. */
-const MAX_NODES_PER_REPLICA = 8;
 
 export const planCommand: Command = {
   name: "plan",
@@ -78,8 +81,10 @@ export const planCommand: Command = {
 
     const catalog = toCatalogEntries();
     let problem: Problem;
+    let plan: Plan;
     if (values.problem !== undefined) {
       problem = parseProblem(await readText(values.problem, io.cwd), { defaultCatalog: catalog });
+      plan = await solve(problem, { timeLimitMs, mipGap });
     } else {
       const workspaces: Workspace[] = [];
       for (const f of files) workspaces.push(...parseWorkspaces(await readText(f, io.cwd), f));
@@ -89,6 +94,7 @@ export const planCommand: Command = {
       const built = workspaceProblem(workspaces, catalog, retired);
       problem = built.problem;
       for (const w of built.warnings) io.stderr.write(`kaito plan: ${w}\n`);
+      plan = await placeManifests(workspaces, problem, { timeLimitMs, mipGap });
       const snapshotRegion = loadCatalog().skus[0]?.priceRegion;
       if (values.region !== undefined && values.region.toLowerCase() !== snapshotRegion) {
         io.stderr.write(
@@ -97,7 +103,6 @@ export const planCommand: Command = {
       }
     }
 
-    const plan = await solve(problem, { timeLimitMs, mipGap });
     io.stdout.write(format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(problem, plan));
     return 0;
   },
@@ -206,6 +211,92 @@ export function workspaceProblem(
     return { ...base, skus: [sku.name], replicas: Math.max(1, Math.floor(count / nodes)) };
   });
   return { problem: { catalog, quota: {}, nodes: [], demands }, warnings };
+}
+
+/**
+ * What the cluster does with these manifests applied together (kubectl apply -f dir/): the
+ * Workspaces that name an instance type get `count` nodes of it; the others are one batch, as
+ * the controller plans Workspaces that arrive together, placed by kaito's placement policy
+ * (planner/placement: one size per Workspace, a replica across nodes only when it must, nodes
+ * shared by Workspaces with the same labels) on the catalogue, without quota or existing nodes.
+ * The bound is the batch's first plan's: no placement of the batch costs less.
+ */
+export async function placeManifests(
+  workspaces: readonly Workspace[],
+  problem: Problem,
+  options: { timeLimitMs: number; mipGap: number },
+): Promise<Plan> {
+  const started = performance.now();
+  const skus = new Map(problem.catalog.map((s) => [s.name, s]));
+  const auto: Workload[] = [];
+  const newNodes: NewNode[] = [];
+  const placements: Placement[] = [];
+  const unplaced: Unplaced[] = [];
+  let first: Plan | undefined;
+  for (const ws of workspaces) {
+    const name = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+    const need = modelNeed(ws);
+    if (need.kind !== "preset") continue; // workspaceProblem already refused these
+    const type = ws.resource.instanceType;
+    if (!type) {
+      auto.push(workloadOf(ws, need.requirement, problem.catalog));
+      continue;
+    }
+    const sku = problem.catalog.find((s) => s.name.toLowerCase() === type.toLowerCase())!;
+    const p = placeOnInstanceType(ws, need.requirement, findSku(sku.name), sku.name);
+    for (let r = 0; r < p.replicas; r++) {
+      for (let i = 0; i < p.nodesPerReplica; i++) {
+        const node = `${ws.metadata!.name}-${sku.name.toLowerCase().replace(/_/g, "-")}-${newNodes.length + 1}`;
+        newNodes.push({ name: node, sku: sku.name, labels: nodeLabelsFor(ws) });
+        placements.push({ demand: name, replica: r, node, gpus: p.gpusPerPod });
+      }
+    }
+  }
+  const batch = await placeWorkloads(auto, { catalog: problem.catalog, quota: {}, nodes: [] }, async (q) => {
+    const plan = await solve({ catalog: problem.catalog, ...q }, options);
+    first ??= plan;
+    return plan;
+  });
+  newNodes.push(...batch.newNodes);
+  for (const o of batch.outcomes) {
+    if ("failure" in o) {
+      const w = auto.find((a) => a.name === o.workload)!;
+      for (let r = 0; r < w.replicas; r++) {
+        unplaced.push({
+          demand: o.workload,
+          replica: r,
+          code: o.failure.code === "NoEligibleSku" ? "NoEligibleSku" : "QuotaExhausted",
+          reason: o.failure.reason,
+        });
+      }
+      continue;
+    }
+    o.placement.replicaNodes.forEach((nodes, replica) => {
+      for (const node of nodes)
+        placements.push({ demand: o.workload, replica, node, gpus: o.placement.gpusPerPod });
+    });
+  }
+  const order = new Map(problem.demands.map((d, i) => [d.name, i]));
+  const byDemand = (a: { demand: string; replica: number }, b: { demand: string; replica: number }) =>
+    order.get(a.demand)! - order.get(b.demand)! || a.replica - b.replica;
+  placements.sort(byDemand);
+  unplaced.sort(byDemand);
+  const costPerHour =
+    Math.round(newNodes.reduce((sum, n) => sum + skus.get(n.sku)!.pricePerHour, 0) * 1e6) / 1e6;
+  // The batch's first plan bounds what it can cost; the named sizes are what they are.
+  const named = costPerHour - batch.costPerHour;
+  const lowerBound = Math.min(costPerHour, (first?.lowerBound ?? 0) + named);
+  const exact = first !== undefined && Math.abs(first.costPerHour - batch.costPerHour) < 1e-6;
+  return {
+    costPerHour,
+    newNodes,
+    placements,
+    unplaced,
+    lowerBound,
+    solveMs: Math.round((performance.now() - started) * 1000) / 1000,
+    gap: costPerHour > 0 ? (costPerHour - lowerBound) / costPerHour : 0,
+    status: auto.length === 0 ? "baseline" : exact ? (first?.status ?? "optimal") : "heuristic",
+  };
 }
 
 /** The table output: what to buy, where things go, what could not go anywhere and why. */

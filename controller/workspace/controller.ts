@@ -18,7 +18,8 @@ import {
 } from "../../kube/runtime/reconciler.ts";
 import { reusableNodes } from "./nodes.ts";
 import { isPlacementError, type Placement } from "./placement.ts";
-import { decidePlacement } from "./plan.ts";
+import type { PlacementBatcher } from "./batch.ts";
+import { placementDecision } from "./plan.ts";
 import { modelNeed } from "./requirement.ts";
 import {
   capacityFailureReasons,
@@ -49,6 +50,10 @@ export interface WorkspaceDependencies {
    * whole catalogue and no quota, and the cloud's refusals show only when a launch fails.
    */
   offering?: OfferingSource;
+  /** Plans workspaces that arrive together as one problem (batch.ts); absent, one at a time. */
+  batcher?: PlacementBatcher;
+  /** The Workspaces' cache, by namespace/name: the hosts of shared Machines. */
+  workspaces?: Informer<Workspace & KubeObject>;
 }
 
 type Conditions = WorkspaceCondition[] | undefined;
@@ -103,13 +108,26 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     const status = ws.status!;
     const need = modelNeed(ws);
     const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list());
-    const { placement, replanned } = await decidePlacement(ws, need, {
+    const decision = await placementDecision(ws, need, {
       planner: this.d.planner,
       existing,
       machines: this.d.machines.list(),
       offering: this.d.offering,
       signal: ctx.signal,
+      batcher: this.d.batcher,
+      workspace: (key) => this.d.workspaces?.get(key),
     });
+    if ("pendingMs" in decision) {
+      this.condition(
+        ws,
+        "ResourceReady",
+        "Unknown",
+        "Planning",
+        "Waiting for the workspaces that arrived with it, to plan them together.",
+      );
+      return { requeueAfterMs: decision.pendingMs };
+    }
+    const { placement, replanned } = decision;
     this.recordPlacement(ws, placement, replanned);
 
     const backoff = this.capacityBackoff(ws);
@@ -206,9 +224,14 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       nodesPerReplica: p.nodesPerReplica,
       newNodes: p.newNodes,
       existingNodes: p.existingNodes,
+      ...(p.sharedMachines?.length ? { sharedMachines: p.sharedMachines } : {}),
     };
     if (replanned) {
-      const reuse = p.existingNodes.length ? ` and ${p.existingNodes.length} existing node(s)` : "";
+      const shared = p.sharedMachines?.length
+        ? ` and ${p.sharedMachines.length} node(s) it shares with ${[...new Set(p.sharedMachines.map((s) => s.workspace))].join(", ")}`
+        : "";
+      const reuse =
+        (p.existingNodes.length ? ` and ${p.existingNodes.length} existing node(s)` : "") + shared;
       this.d.recorder.event(
         ws,
         "Normal",
@@ -391,6 +414,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
 
   /** Deletion: Machines go first (their finalizers remove nodes and instances), then our finalizer. */
   private async finalize(ws: Workspace & KubeObject): Promise<Result> {
+    this.d.batcher?.forget(ws);
     if (!ws.metadata?.finalizers?.includes(workspaceFinalizer)) return {};
     const gone = await deleteMachines(ws, this.d.machines.list(), this.d.client);
     if (!gone) {

@@ -7,6 +7,8 @@ import { resources as api, type Resource } from "../../kube/resources.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
 import type { OfferingSource } from "../../provisioner/index.ts";
 import { ControllerBuilder } from "../../kube/runtime/builder.ts";
+import type { Controller } from "../../kube/runtime/controller.ts";
+import { PlacementBatcher } from "./batch.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { WorkspaceReconciler } from "./controller.ts";
 import { registerWorkspaceMetrics } from "./metrics.ts";
@@ -31,11 +33,29 @@ export function registerWorkspaceController(
     schedulerName: string;
     /** What the cloud can launch now; only where this process has the cloud. */
     offering?: OfferingSource;
+    /**
+     * The batching window of workspaces that arrive together (batch.ts): default 1 s idle,
+     * 10 s at most; false plans each workspace alone.
+     */
+    batching?: false | { idleMs: number; maxMs: number };
   },
 ): void {
   const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
   const machines = manager.informer<Machine & KubeObject>(api.machines);
+  const batcher =
+    deps.batching === false
+      ? undefined
+      : new PlacementBatcher({
+          planner: deps.planner,
+          clock: manager.clock,
+          // The controller is built below; the batcher calls back only once it runs.
+          enqueue: (key) => controller.enqueue(key),
+          ...deps.batching,
+          log: manager.log.with({ component: "placement-batcher" }),
+        });
   const reconciler = new WorkspaceReconciler({
+    batcher,
+    workspaces,
     client: manager.client,
     planner: deps.planner,
     recorder: deps.recorder,
@@ -54,14 +74,15 @@ export function registerWorkspaceController(
   });
   registerWorkspaceMetrics(manager.registry, workspaces, manager.clock);
   const owned = (r: Resource) => manager.informer<KubeObject>(r);
-  manager.addController(
-    ControllerBuilder.named<Workspace & KubeObject>("workspace")
-      .for(workspaces)
-      .owns(owned(api.deployments))
-      .owns(owned(api.statefulSets))
-      .owns(owned(api.jobs))
-      .watches(machines, workspaceOfMachine)
-      .withConcurrency(deps.concurrency ?? 4)
-      .complete(reconciler, { metrics: manager.metrics, clock: manager.clock, log: manager.log }),
-  );
+  const controller: Controller<Workspace & KubeObject> = ControllerBuilder.named<Workspace & KubeObject>(
+    "workspace",
+  )
+    .for(workspaces)
+    .owns(owned(api.deployments))
+    .owns(owned(api.statefulSets))
+    .owns(owned(api.jobs))
+    .watches(machines, workspaceOfMachine)
+    .withConcurrency(deps.concurrency ?? 4)
+    .complete(reconciler, { metrics: manager.metrics, clock: manager.clock, log: manager.log });
+  manager.addController(controller);
 }

@@ -1,4 +1,4 @@
-import type { Workspace } from "../../crds/index.ts";
+import type { SharedMachine, Workspace } from "../../crds/index.ts";
 import { findSku, normalizeFamily, type Sku } from "../../planner/catalog/index.ts";
 import { shapeOn, type Demand, type SkuSpec } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
@@ -29,6 +29,11 @@ export interface Placement {
   newNodes: number;
   /** Nodes that exist already and take replicas at no new cost. */
   existingNodes: string[];
+  /**
+   * Machines another Workspace of the same batch launches and this one shares (planned
+   * together, same labels); absent when none.
+   */
+  sharedMachines?: SharedMachine[];
   costPerHour: number;
   /**
    * Why the placement gives a named instance type a node count other than `resource.count` (one

@@ -1,4 +1,4 @@
-import type { Machine, Workspace, WorkspacePlacement } from "../../crds/index.ts";
+import type { Machine, SharedMachine, Workspace, WorkspacePlacement } from "../../crds/index.ts";
 import { findSku } from "../../planner/catalog/index.ts";
 import { shapeOn } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
@@ -16,6 +16,8 @@ import {
 } from "./placement.ts";
 import { requirementOn, type ModelNeed } from "./requirement.ts";
 import { machinesOf } from "./resources.ts";
+import type { PlacementBatcher } from "./batch.ts";
+import { machineName } from "./naming.ts";
 
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -50,8 +52,26 @@ function fromStatus(p: WorkspacePlacement, cost: string | undefined): Placement 
     nodesPerReplica: p.nodesPerReplica ?? 1,
     newNodes: p.newNodes ?? 0,
     existingNodes: p.existingNodes ?? [],
+    ...(p.sharedMachines?.length ? { sharedMachines: p.sharedMachines } : {}),
     costPerHour: Number(cost ?? 0),
   };
+}
+
+/**
+ * A Machine another workspace of the batch launches holds while it exists and is not being
+ * deleted, or while its host is still to launch it (in its stored plan, or in a plan the batcher
+ * has made and not yet handed over). Gone otherwise: its host was deleted or replanned.
+ */
+function sharedStillThere(shared: SharedMachine, inputs: PlacementInputs): boolean {
+  const m = inputs.machines.find((x) => x.metadata?.name === shared.machine);
+  if (m) return !m.metadata?.deletionTimestamp;
+  if (inputs.batcher?.willLaunch(shared.workspace, shared.machine)) return true;
+  const host = inputs.workspace?.(shared.workspace);
+  const p = host?.status?.placement;
+  if (!host || !p?.instanceType) return false;
+  return Array.from({ length: p.newNodes ?? 0 }, (_, i) => machineName(host, p.instanceType!, i)).includes(
+    shared.machine,
+  );
 }
 
 /** A stored plan holds while its SKU has not failed and still gives each pod the same GPUs. */
@@ -84,6 +104,10 @@ export interface PlacementInputs {
   /** What the cloud can launch now; absent when the cloud is not known here (remote provisioner). */
   offering?: OfferingSource;
   signal: AbortSignal;
+  /** Plans the workspaces that arrive together as one problem; absent, each is planned alone. */
+  batcher?: PlacementBatcher;
+  /** A Workspace by namespace/name, from the cache: the host of a shared Machine. */
+  workspace?: (key: string) => Workspace | undefined;
 }
 
 async function limitsFor(ws: Workspace, inputs: PlacementInputs): Promise<LaunchLimits | undefined> {
@@ -94,13 +118,14 @@ async function limitsFor(ws: Workspace, inputs: PlacementInputs): Promise<Launch
 /**
  * Decides the placement. With resource.instanceType it follows from the spec on every pass; the
  * planner's choice is made once and kept in status.placement until it stops being valid, so a
- * workload never moves because another plan became a cent cheaper.
+ * workload never moves because another plan became a cent cheaper. With a batcher the choice
+ * waits for the workspaces that arrive with it ({ pendingMs }: the batcher requeues it).
  */
-export async function decidePlacement(
+export async function placementDecision(
   ws: Workspace,
   need: ModelNeed,
   inputs: PlacementInputs,
-): Promise<{ placement: Placement; replanned: boolean }> {
+): Promise<{ placement: Placement; replanned: boolean } | { pendingMs: number }> {
   if (ws.resource.instanceType) {
     const placement = onInstanceType(ws, need, inputs.existing);
     // Only a launch still to come is checked: Machines that have one are the cloud's to judge,
@@ -121,7 +146,8 @@ export async function decidePlacement(
   const stored = ws.status?.placement;
   if (stored?.instanceType) {
     const placement = fromStatus(stored, ws.status?.costPerHour);
-    if (stillValid(ws, need, placement)) return { placement, replanned: false };
+    const shared = (placement.sharedMachines ?? []).every((s) => sharedStillThere(s, inputs));
+    if (shared && stillValid(ws, need, placement)) return { placement, replanned: false };
   }
   if (need.kind !== "preset") {
     throw new PlacementError(
@@ -129,14 +155,39 @@ export async function decidePlacement(
       "a workspace with a custom inference.template has no model to size; set resource.instanceType.",
     );
   }
+  const excluded = ws.status?.failedInstanceTypes ?? [];
+  const limits = await limitsFor(ws, inputs);
+  if (inputs.batcher) {
+    const answer = inputs.batcher.request({
+      ws,
+      req: need.requirement,
+      existing: inputs.existing,
+      excluded,
+      limits,
+    });
+    if (answer.kind === "wait") return { pendingMs: answer.ms };
+    if (answer.kind === "failed") throw answer.error;
+    return { placement: answer.placement, replanned: true };
+  }
   const placement = await placeWithPlanner(
     ws,
     need.requirement,
     inputs.planner,
     inputs.existing,
-    ws.status?.failedInstanceTypes ?? [],
+    excluded,
     inputs.signal,
-    await limitsFor(ws, inputs),
+    limits,
   );
   return { placement, replanned: true };
+}
+
+/** placementDecision without a batcher, which is never pending. */
+export async function decidePlacement(
+  ws: Workspace,
+  need: ModelNeed,
+  inputs: Omit<PlacementInputs, "batcher">,
+): Promise<{ placement: Placement; replanned: boolean }> {
+  const d = await placementDecision(ws, need, inputs);
+  if ("pendingMs" in d) throw new Error("internal: a placement without a batcher cannot be pending");
+  return d;
 }

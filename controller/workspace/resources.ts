@@ -94,15 +94,24 @@ export async function reconcileMachines(
       if (!isAlreadyExists(e)) throw e;
     }
   }
-  const ready = desired.filter((d) => {
-    const m = current.get(d.metadata!.name!);
-    return m && !m.metadata?.deletionTimestamp && isReady(m) && m.status?.nodeName;
-  });
-  if (ready.length === desired.length) {
+  const usable = (m: Machine | undefined) =>
+    !!m && !m.metadata?.deletionTimestamp && isReady(m) && !!m.status?.nodeName;
+  const ready = desired.filter((d) => usable(current.get(d.metadata!.name!)));
+  // Machines another workspace of the same batch launches: waited for, never created here.
+  const byName = new Map(cached.map((m) => [m.metadata!.name!, m]));
+  const shared = (placement.sharedMachines ?? []).map((s) => byName.get(s.machine));
+  const sharedReady = shared.filter(usable);
+  if (ready.length === desired.length && sharedReady.length === shared.length) {
     const nodes = ready.map((d) => current.get(d.metadata!.name!)!.status!.nodeName!);
-    return { kind: "ready", nodes: [...placement.existingNodes, ...nodes], machines };
+    const sharedNodes = sharedReady.map((m) => m!.status!.nodeName!);
+    return { kind: "ready", nodes: [...placement.existingNodes, ...nodes, ...sharedNodes], machines };
   }
-  return { kind: "waiting", ready: ready.length, wanted: desired.length, machines };
+  return {
+    kind: "waiting",
+    ready: ready.length + sharedReady.length,
+    wanted: desired.length + shared.length,
+    machines,
+  };
 }
 
 /** Deletes every Machine of the workspace; true once none is left. */

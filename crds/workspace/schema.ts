@@ -375,6 +375,13 @@ const status = obj("Written by the controller.", {
     }),
     newNodes: int("Nodes created for the workspace.", { format: "int32", minimum: 0 }),
     existingNodes: arr("Nodes that existed already and take replicas.", str()),
+    sharedMachines: arr(
+      "Machines that another Workspace with the same labels launches and this one shares: a plan made for Workspaces that arrived together.",
+      obj("A shared Machine and the Workspace that launches it.", {
+        workspace: str("namespace/name of the Workspace that launches the Machine."),
+        machine: str("The Machine's name."),
+      }),
+    ),
   }),
   costPerHour: str("The hourly price in USD of the nodes created for this Workspace.", {
     pattern: String.raw`^[0-9]+(\.[0-9]+)?$`,

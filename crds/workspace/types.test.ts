@@ -89,6 +89,7 @@ const everyField: Complete<Workspace> = {
       nodesPerReplica: 1,
       newNodes: 1,
       existingNodes: ["gpu-0"],
+      sharedMachines: [{ workspace: "default/host", machine: "host-abc123-9f3e-0" }],
     },
     observedGeneration: 1,
   },

@@ -91,6 +91,14 @@ export interface WorkspacePlacement {
   nodesPerReplica?: number;
   newNodes?: number;
   existingNodes?: string[];
+  /** Machines another Workspace of the same batch launches and this one shares. */
+  sharedMachines?: SharedMachine[];
+}
+
+export interface SharedMachine {
+  /** namespace/name of the Workspace that launches it. */
+  workspace: string;
+  machine: string;
 }
 
 /** Written by the controller only (status subresource). */
