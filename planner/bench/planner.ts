@@ -108,8 +108,8 @@ for (const fleet of fleets) {
         solve(problem, { clock, mipGap, timeLimitMs, solver: highsSolver, strategy: "whole" }),
       );
   const best = glpk.plan;
-  const ratio = (p: Plan) => {
-    const r = (p.costPerHour / best.costPerHour).toFixed(3);
+  const ratio = (p: Plan, digits = 3) => {
+    const r = (p.costPerHour / best.costPerHour).toFixed(digits);
     // A baseline that leaves more unplaced would cost even more to place them: say so.
     return p.unplaced.length > best.unplaced.length
       ? `${r} (${p.unplaced.length - best.unplaced.length} unpl.)`
@@ -134,7 +134,7 @@ for (const fleet of fleets) {
       highs ? highs.ms.toFixed(0) : "-",
       highs ? highs.plan.status : "-",
       highs ? pct(highs.plan.gap) : "-",
-      highs ? (highs.plan.costPerHour / best.costPerHour).toFixed(4) : "-",
+      highs ? ratio(highs.plan, 4) : "-",
       highs ? (highs.ms / glpk.ms).toFixed(1) : "-",
       ratio(planDedicated(problem)),
       ratio(planFfd(problem)),

@@ -5,8 +5,8 @@ import type { Aggregate } from "./classes.ts";
 import { costOf, nodeNamer, range, type DecodedPlan } from "./decode.ts";
 import { masterCost, roundMaster, solveMasterLp, solveMasterMilp, type MasterEntry } from "./master.ts";
 import { TypePricer, type Candidate, type Prices } from "./pricing.ts";
-import { shapeOn, soloCost } from "./rules.ts";
-import type { Demand, Problem } from "./types.ts";
+import { soloCost } from "./rules.ts";
+import type { Demand } from "./types.ts";
 
 /**
  * The packing problem of a fleet, solved through its label groups.
@@ -67,6 +67,12 @@ const MAX_BLOCK_SHARE = 0.25;
 
 /** Fleets of at most this many blocks have every block re-planned alone (see repair). */
 const REPAIR_ALL_BLOCKS = 20;
+
+/**
+ * The quick pricing stops once an iteration lowers the master LP by less than this share of
+ * the gap the caller accepts: what is left to gain there is within the gap.
+ */
+const SETTLED_LP_SHARE = 0.1;
 
 /** Share of what is left of the time that a round's quick pricing may take. */
 const QUICK_SHARE = 0.25;
@@ -136,7 +142,7 @@ export async function solveByLabelGroups(
     n: type.blocks.length,
     candidates: [],
     seen: new Set(),
-    most: mostUse(type.problem, families),
+    most: mostUse(type, families),
   }));
   const add = (s: TypeState, c: Candidate): boolean => {
     if (s.seen.has(c.signature)) return false;
@@ -179,9 +185,13 @@ export async function solveByLabelGroups(
       for (let i = 0; i < QUICK_ITERATIONS && clock.now() < quickUntil; i++) {
         const lp = await solveMasterLp(entries(), capacity, solver, Math.max(1, left()));
         if (!lp) break;
-        // Prices that stay put while the quick plans still add candidates have found their
-        // level; the exact pricing below is what tells whether they are right.
-        const settled = i > 0 && samePrices(lp.prices, lambda);
+        // Prices that stay put, or an LP that hardly moves, while the quick plans still add
+        // candidates: the prices have found their level, and the exact pricing below is what
+        // tells whether they are right.
+        const settled =
+          i > 0 &&
+          (samePrices(lp.prices, lambda) ||
+            lpObjective - lp.objective <= SETTLED_LP_SHARE * mipGap * Math.abs(lp.objective));
         lambda = lp.prices;
         lpObjective = lp.objective;
         prices = pricesAt(lambda);
@@ -332,19 +342,20 @@ function looseness(s: TypeState, lambda: readonly number[]): number {
 }
 
 /** Per family: the most vCPUs a plan that buys no idle node can take (see TypeState.most). */
-function mostUse(problem: Problem, families: readonly string[]): number[] {
-  return families.map((f) =>
-    problem.demands.reduce((sum, d) => {
-      let most = 0;
-      for (const sku of problem.catalog) {
-        if (sku.family !== f) continue;
-        const shape = shapeOn(d, sku);
-        if (shape.kind !== "ineligible")
-          most = Math.max(most, (shape.kind === "multi" ? shape.nodes : 1) * sku.vcpus);
-      }
-      return sum + d.replicas * most;
-    }, 0),
-  );
+function mostUse(type: BlockType, families: readonly string[]): number[] {
+  const index = new Map(families.map((f, i) => [f, i]));
+  const out = families.map(() => 0);
+  const { catalog, demands } = type.problem;
+  type.shapes.forEach((row, d) => {
+    const most = families.map(() => 0);
+    row.forEach((shape, s) => {
+      const f = index.get(catalog[s]!.family);
+      if (f === undefined || shape.kind === "ineligible") return;
+      most[f] = Math.max(most[f]!, (shape.kind === "multi" ? shape.nodes : 1) * catalog[s]!.vcpus);
+    });
+    most.forEach((m, f) => (out[f]! += demands[d]!.replicas * m));
+  });
+  return out;
 }
 
 function samePrices(a: readonly number[], b: readonly number[]): boolean {
