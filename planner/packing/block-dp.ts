@@ -19,9 +19,10 @@ import type { NewNode, Placement, Problem, SkuSpec, Unplaced } from "./types.ts"
  * matters. States with the same free GPUs keep the cheapest, and a state that cannot beat the
  * best plan known (its cost plus a lower bound on what the rest must cost) is dropped.
  *
- * Returns undefined when the block is not of that form (a SKU whose GPU count is not a power
- * of two) or the states it would visit exceed `maxWork`: the solver takes it then. Most teams
- * take a few hundred; a block with dozens of replicas and existing nodes can take millions.
+ * BlockDp.solve returns undefined when the block is not of that form (a SKU whose GPU count is
+ * not a power of two) or the states it would visit exceed `maxWork`: the solver takes it then.
+ * Most teams take a few hundred; a block with dozens of replicas and existing nodes can take
+ * millions.
  */
 export interface BlockChoice {
   value: number;
@@ -56,7 +57,6 @@ interface Move {
   /** State dimension it reads or writes, or -1. */
   dim: number;
   gpus: number;
-  cost: number;
   sku?: SkuSpec;
   /** Free GPUs of the dimension after an OPEN. */
   rest: number;
@@ -69,15 +69,6 @@ interface Dim {
   node?: string;
   group?: string;
   sku?: SkuSpec;
-}
-
-export function blockDp(
-  problem: Problem,
-  price: NodePrice,
-  unplacedPrice: (demand: number) => number | undefined,
-  options: DpOptions = {},
-): BlockChoice | undefined {
-  return new BlockDp(problem).solve(price, unplacedPrice, options);
 }
 
 interface Layer {
@@ -137,28 +128,26 @@ export class BlockDp {
         const dim = existingDim.get(node.name);
         if (dim === undefined || !labelsInclude(node.labels, d.labels)) continue;
         const shape = shapes[i]![skuIndex.get(node.sku)!]!;
-        if (shape.kind === "single")
-          out.push({ kind: EXISTING, dim, gpus: shape.gpus, cost: 0, rest: 0, nodes: 0 });
+        if (shape.kind === "single") out.push({ kind: EXISTING, dim, gpus: shape.gpus, rest: 0, nodes: 0 });
       }
       catalog.forEach((sku, s) => {
         const shape = shapes[i]![s]!;
         if (shape.kind === "single") {
           const dim = openDim.get(`${groupOf[i]}\u0000${s}`) ?? -1;
-          if (dim >= 0) out.push({ kind: FILL, dim, gpus: shape.gpus, cost: 0, rest: 0, nodes: 0 });
+          if (dim >= 0) out.push({ kind: FILL, dim, gpus: shape.gpus, rest: 0, nodes: 0 });
           out.push({
             kind: OPEN,
             dim,
             gpus: shape.gpus,
-            cost: 0,
             sku,
             rest: sku.gpus - shape.gpus,
             nodes: 1,
           });
         } else if (shape.kind === "multi") {
-          out.push({ kind: MULTI, dim: -1, gpus: sku.gpus, cost: 0, sku, rest: 0, nodes: shape.nodes });
+          out.push({ kind: MULTI, dim: -1, gpus: sku.gpus, sku, rest: 0, nodes: shape.nodes });
         }
       });
-      out.push({ kind: UNPLACED, dim: -1, gpus: 0, cost: 0, rest: 0, nodes: 0 });
+      out.push({ kind: UNPLACED, dim: -1, gpus: 0, rest: 0, nodes: 0 });
       return out;
     });
     this.order = demands
