@@ -13,7 +13,9 @@ export interface WindowOptions {
  * labels may share new nodes only if they are planned as one problem. As Karpenter batches
  * pending pods, a window opens with its first item and closes once nothing has joined for
  * `idleMs`, or `maxMs` after it opened, whichever comes first; a steady trickle cannot hold it
- * open for ever. Items are keyed by id: adding one again replaces it in its open window.
+ * open for ever. Karpenter's defaults are ours: 1 s idle, 10 s at most (BATCH_IDLE_DURATION and
+ * BATCH_MAX_DURATION, kubernetes-sigs/karpenter pkg/operator/options/options.go). Items are
+ * keyed by id: adding one again replaces it in its open window.
  *
  * Time is the injected clock's, so the controller runs on the system clock, the simulator on
  * simulated time, and tests step a FakeClock.
