@@ -28,6 +28,7 @@ COPY presets ./presets
 COPY provisioner ./provisioner
 COPY scheduler ./scheduler
 COPY simulations ./simulations
+COPY webhook ./webhook
 # The image's unprivileged user (uid 1000), matching the Deployment's runAsUser.
 USER node
 EXPOSE 8080 8081 8888 9090

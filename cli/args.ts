@@ -22,3 +22,18 @@ export function parseCommandArgs<T extends Options>(
     throw new UserError(`${message}; run \`npm run kaito -- ${usageHint} --help\` for the options.`);
   }
 }
+
+const durationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration flag as Kubernetes components take them ("15s", "1500ms", "1m30s"), or a bare
+ * number of seconds; returns milliseconds or throws a user error naming the flag.
+ */
+export function parseDuration(value: string, flag: string): number {
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text)
+    throw new UserError(`${flag} must be a duration such as 15s, 1500ms or 1m, got "${value}".`);
+  return parts.reduce((ms, p) => ms + Number(p[1]) * durationUnits[p[2]!]!, 0);
+}

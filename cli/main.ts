@@ -70,5 +70,8 @@ if (import.meta.main) {
     cwd: process.cwd(),
     signal: controller.signal,
   });
-  process.exitCode = code;
+  // Exit now rather than when the event loop drains: a manager that lost its lease may still
+  // hold a socket to an API server that stopped answering, and must go so it can be restarted.
+  // stdout and stderr are synchronous for files, pipes and terminals on Linux, so nothing is lost.
+  process.exit(code);
 }

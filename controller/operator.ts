@@ -2,21 +2,45 @@ import { hostname } from "node:os";
 import { Registry } from "prom-client";
 import type { Clock } from "../lib/clock.ts";
 import { systemClock } from "../lib/clock.ts";
+import { untilAborted } from "../lib/abort.ts";
 import type { Logger } from "../lib/log.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { gpuPodScope, nodeScope } from "../kube/caches.ts";
+import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { KubeEventRecorder } from "../kube/events.ts";
 import { InProcessPlannerClient, type PlannerClient } from "../planner/grpc/index.ts";
 import { startPlannerServer } from "../planner/grpc/server.ts";
 import { SolvePool } from "../planner/pool/pool.ts";
+import { resources } from "../kube/resources.ts";
+import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
 import { defaultSchedulerName, registerWorkspaceController } from "./workspace/index.ts";
 import { instrumentPlanner } from "./planner-metrics.ts";
-import { OfferingCache, registerProvisioner, type CloudProvider } from "../provisioner/index.ts";
+import {
+  OfferingCache,
+  registerProvisioner,
+  type CloudProvider,
+  type LivenessOptions,
+} from "../provisioner/index.ts";
 import { startGpuExtender, type GpuExtender } from "../scheduler/index.ts";
+import {
+  webhookComponent,
+  type Route,
+  type WebhookComponent,
+  type WebhookRegistration,
+} from "../webhook/index.ts";
+import type { NodeProvisionerConfig } from "./nodeprovision/index.ts";
+import { registerNodeMetrics } from "./nodeprovision/metrics.ts";
 
 export const componentNames = ["workspace", "provisioner", "planner", "extender"] as const;
+/**
+ * The admission webhook is a component too, but one that needs to know how the API server
+ * reaches it (OperatorOptions.webhook), so it is named separately: callers that build the
+ * operator from componentNames (tests that run it in-process) get no webhook unless they ask.
+ */
+export const webhookComponentName = "webhook";
+export const allComponentNames = [...componentNames, webhookComponentName] as const;
 export { defaultSchedulerName };
-export type OperatorComponent = (typeof componentNames)[number];
+export type OperatorComponent = (typeof allComponentNames)[number];
 
 /** host:port of every server; port 0 picks a free one (tests). */
 export interface OperatorAddresses {
@@ -42,12 +66,26 @@ export interface OperatorOptions {
   registry?: Registry;
   /** The planner the controller asks: in-process by default, or a remote one over gRPC. */
   planner?: PlannerClient;
-  leaderElection?: { namespace: string; name?: string; identity?: string };
+  leaderElection?: { namespace: string; name?: string; identity?: string } & Partial<LeaderTiming>;
   workspaceConcurrency?: number;
-  /** Where Machines become nodes; required with the provisioner component. */
-  cloud?: CloudProvider;
+  /**
+   * Where Machines become nodes; required with the provisioner component. A function gets the
+   * manager, so a backend that writes to the cluster (the local cloud) uses its fenced client.
+   */
+  cloud?: CloudProvider | ((manager: Manager) => CloudProvider);
+  /**
+   * How workspaces get nodes (default builtin). Only builtin writes Machines, so only builtin runs
+   * the provisioner component; the other modes leave nodes to Karpenter, gpu-provisioner or the user.
+   */
+  nodeProvisioner?: NodeProvisionerConfig;
   /** spec.schedulerName of the workspace pods (default: the cluster's default scheduler). */
   schedulerName?: string;
+  /** Where the admission webhook listens and how it is registered; required with the webhook component. */
+  webhook?: { address: string; registration: WebhookRegistration; extraRoutes?: Record<string, Route> };
+  /** Called with the webhook component once built (tests read its URL). */
+  onWebhook?: (webhook: WebhookComponent) => void;
+  /** The Machine deadlines (registration 15 min, launch 10 min); tests shorten them. */
+  machineLiveness?: Partial<LivenessOptions>;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -69,11 +107,12 @@ export function buildOperator(o: OperatorOptions): Manager {
     metricsAddress: o.addresses.metrics,
     healthAddress: o.addresses.health,
     leaderElection: o.leaderElection && {
-      namespace: o.leaderElection.namespace,
+      ...o.leaderElection,
       name: o.leaderElection.name ?? "kaito-ts-manager",
       identity: o.leaderElection.identity ?? `${hostname()}-${process.pid}`,
     },
   });
+  const cloud = typeof o.cloud === "function" ? o.cloud(manager) : o.cloud;
   // Plans are solved in worker threads, so no solve delays the probes, the lease renewals, the
   // extender or the controllers that this thread serves.
   const pool = o.planner ? undefined : new SolvePool({ clock });
@@ -81,17 +120,43 @@ export function buildOperator(o: OperatorOptions): Manager {
     pool && new InProcessPlannerClient({ solve: (problem, options) => pool.solve(problem, options) });
   const planner = instrumentPlanner(o.planner ?? local!, manager.registry, clock);
   if (pool) manager.add(poolRunnable(pool));
-  const recorder = new KubeEventRecorder({ client: o.client, component: "kaito-ts", clock, log: o.log });
+  const recorder = new KubeEventRecorder({
+    client: manager.client,
+    component: "kaito-ts",
+    clock,
+    log: o.log,
+  });
 
   if (o.components.has("planner")) manager.add(plannerRunnable(planner, o.addresses.planner, clock, o.log));
   if (o.components.has("extender")) manager.add(extenderRunnable(manager, o.addresses.extender));
-  if (o.components.has("provisioner") && !o.cloud)
-    throw new Error("the provisioner component needs a cloud backend");
+  if (o.components.has(webhookComponentName)) {
+    if (!o.webhook) throw new Error("the webhook component needs its address and registration");
+    const { host, port } = splitAddress(o.webhook.address);
+    const webhook = webhookComponent({
+      // The leader's caBundle writes must stop with its lease; every replica may create the Secret.
+      client: manager.client,
+      clock,
+      log: o.log.with({ component: "webhook" }),
+      host,
+      port,
+      registration: o.webhook.registration,
+      extraRoutes: o.webhook.extraRoutes,
+      registry: manager.registry,
+    });
+    // Every replica serves admission, the leader's and the others', as the Service spreads calls.
+    manager.add(webhook.serve);
+    if (webhook.caBundles) manager.add(webhook.caBundles);
+    manager.addReadyCheck("admission-webhook", () => webhook.notReady());
+    o.onWebhook?.(webhook);
+  }
+  const builtin = (o.nodeProvisioner?.mode ?? "builtin") === "builtin";
+  const runsProvisioner = builtin && o.components.has("provisioner");
+  if (runsProvisioner && !cloud) throw new Error("the provisioner component needs a cloud backend");
   // Plans use what the cloud offers only where the provisioner runs with that cloud: a workspace
   // component beside a remote provisioner cannot know which cloud launches its Machines.
   const offering =
-    o.cloud && o.components.has("workspace") && o.components.has("provisioner")
-      ? new OfferingCache({ cloud: o.cloud, clock, log: o.log.with({ component: "offering" }) })
+    cloud && o.components.has("workspace") && runsProvisioner
+      ? new OfferingCache({ cloud, clock, log: o.log.with({ component: "offering" }) })
       : undefined;
   if (offering) {
     manager.add({ name: "cloud-offering", needsLeaderElection: true, start: (s) => offering.start(s) });
@@ -103,23 +168,36 @@ export function buildOperator(o: OperatorOptions): Manager {
       concurrency: o.workspaceConcurrency,
       schedulerName: o.schedulerName ?? defaultSchedulerName,
       offering,
+      nodeProvisioner: o.nodeProvisioner,
     });
   }
-  if (o.cloud && o.components.has("provisioner")) {
+  // The other modes make no Machines, but the provisioner component still reports the GPU gauges
+  // and, for NodeClaims, their provisioning latency and failures.
+  const mode = o.nodeProvisioner?.mode ?? "builtin";
+  if (mode !== "builtin" && o.components.has("provisioner")) registerNodeMetrics(manager, mode);
+  if (cloud && runsProvisioner) {
     registerProvisioner(manager, {
-      cloud: o.cloud,
+      cloud,
       recorder,
       clock,
       log: o.log,
       onCapacityFailure: offering && (() => offering.invalidate()),
+      liveness: o.machineLiveness,
     });
   }
   return manager;
 }
 
-/** Every replica serves the extender: kube-scheduler reaches the one next to it. */
+/**
+ * Every replica serves the extender: kube-scheduler reaches the one next to it. It reads the
+ * manager's shared pod and node caches, which therefore run on every replica.
+ */
 function extenderRunnable(manager: Manager, address: string): Runnable {
   let extender: GpuExtender | undefined;
+  const shared = {
+    pods: manager.informer<KubeObject>(resources.pods, { ...gpuPodScope, everyReplica: true }),
+    nodes: manager.informer<KubeObject>(resources.nodes, { ...nodeScope, everyReplica: true }),
+  };
   // The health port is what a pod's probes read: it must not say ready while the extender, which
   // answers from its own node and pod watches, would still wave GPU pods through unjudged.
   manager.addReadyCheck("scheduler-extender", () =>
@@ -133,13 +211,15 @@ function extenderRunnable(manager: Manager, address: string): Runnable {
       extender = await startGpuExtender({
         client: manager.client,
         registry: manager.registry,
+        shared,
         host,
         port,
         clock: manager.clock,
         log: manager.log.with({ component: "extender" }),
       });
       manager.log.info("scheduler extender listening", { url: extender.url });
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      // The signal may have aborted while the server started: a listener added now would never fire.
+      await untilAborted(signal);
       await extender.close();
     },
   };
@@ -151,7 +231,8 @@ function poolRunnable(pool: SolvePool): Runnable {
     name: "planner-workers",
     needsLeaderElection: false,
     async start(signal) {
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      // The signal may have aborted while the manager started: a listener added now would never fire.
+      await untilAborted(signal);
       await pool.close();
     },
   };
@@ -165,7 +246,8 @@ function plannerRunnable(planner: PlannerClient, address: string, clock: Clock, 
       const { host, port } = splitAddress(address);
       const server = await startPlannerServer({ planner, host, port, clock });
       log.info("planner gRPC service listening", { address: server.address });
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      // The signal may have aborted while the server started: a listener added now would never fire.
+      await untilAborted(signal);
       await server.shutdown(5_000);
     },
   };

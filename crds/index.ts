@@ -11,3 +11,7 @@ export { workspaceCrd, workspaceSchema } from "./workspace/schema.ts";
 export * from "./machine/constants.ts";
 export type * from "./machine/types.ts";
 export { machineCrd, machineSchema } from "./machine/schema.ts";
+
+// NodeClaim's CRD is Karpenter's (from its Go module): only its types and coordinates live here.
+export * from "./nodeclaim/constants.ts";
+export type * from "./nodeclaim/types.ts";

@@ -3,8 +3,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
+import { gpuTaint } from "../controller/workspace/machines.ts";
 import { azureFlags } from "../provisioner/cloud/azure/config.ts";
 import { kubeSchedulerConfig, kubeSchedulerConfigFile } from "../scheduler/scheduler-config.ts";
+import { mutatingConfiguration, validatingConfiguration } from "../webhook/index.ts";
 
 interface Manifest {
   apiVersion?: string;
@@ -58,7 +60,7 @@ interface Container {
   readinessProbe?: { httpGet: { path: string; port: number; scheme?: string } };
   resources: { requests: object; limits: object };
   securityContext: Record<string, unknown>;
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
 }
 interface PodSpec {
   serviceAccountName: string;
@@ -122,10 +124,22 @@ describe("deploy/ manifests", () => {
     for (const { doc } of byKind("ClusterRole")) expect(doc.aggregationRule).toBeUndefined();
   });
 
-  it("never let the manager read secrets or escalate its own rights", () => {
+  it("never let the manager read secrets but its webhook certificate, nor escalate its own rights", () => {
     for (const { doc } of roles)
       for (const rule of (doc.rules ?? []) as Rule[]) {
-        expect(rule.resources).not.toContain("secrets");
+        // The one exception: the webhook's own certificate Secret, by name, in the manager's
+        // namespace (create cannot be limited by name, and reads nothing).
+        if (rule.resources?.includes("secrets")) {
+          const where = `${doc.kind} ${doc.metadata?.name}`;
+          expect(doc.kind, where).toBe("Role");
+          expect(doc.metadata?.namespace, where).toBe("kaito-system");
+          expect(rule.resources, where).toEqual(["secrets"]);
+          if (rule.verbs?.some((v) => v !== "create")) {
+            expect(rule.resourceNames, where).toEqual(["kaito-webhook-cert"]);
+            expect(rule.verbs, where).not.toContain("list");
+            expect(rule.verbs, where).not.toContain("watch");
+          }
+        }
         for (const r of rule.resources ?? [])
           if (["roles", "clusterroles", "rolebindings", "clusterrolebindings"].includes(r))
             throw new Error(`${doc.metadata?.name} may touch ${r}`);
@@ -227,6 +241,90 @@ describe("deploy/ manifests", () => {
     expect(Object.keys(settings.data).sort()).toEqual(required.map((f) => f.env).sort());
   });
 
+  it("give the manager the VMs' join data as a file from a Secret it cannot read through the API", () => {
+    const { pod } = deployment("kaito-manager");
+    const [container] = pod.containers as (PodSpec["containers"][number] & {
+      env?: { name: string; value?: string }[];
+    })[];
+    const file = container!.env?.find((e) => e.name === azureFlags.joinDataFile.env)?.value;
+    expect(file).toBeDefined();
+    const mount = container!.volumeMounts!.find((m) => file!.startsWith(`${m.mountPath}/`))!;
+    // No subPath: the kubelet then updates the file in place when the Secret changes.
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(mount.subPath).toBeUndefined();
+    const volume = (
+      pod.volumes as { name: string; secret?: { secretName: string; optional?: boolean } }[]
+    ).find((v) => v.name === mount.name);
+    expect(volume?.secret).toEqual({ secretName: "kaito-node-join-data", optional: true });
+    expect(path.basename(file!)).toBe("cloud-init");
+    // The join data holds a bootstrap token: never a plain value in a manifest or the ConfigMap.
+    expect(JSON.stringify(named("ConfigMap", "kaito-azure"))).not.toMatch(/JOIN_DATA/);
+    expect(byKind("Secret")).toEqual([]);
+  });
+
+  it("run the NVIDIA device plugin, pinned to a release, on the GPU nodes workspaces get", () => {
+    const ds = named("DaemonSet", "nvidia-device-plugin-daemonset");
+    expect(ds.metadata?.namespace).toBe("kube-system");
+    const pod = (
+      ds.spec as {
+        template: {
+          spec: PodSpec & {
+            priorityClassName: string;
+            nodeSelector: Record<string, string>;
+            tolerations: { key: string; operator: string; value?: string; effect?: string }[];
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: {
+                    matchExpressions: { key: string; operator: string; values?: string[] }[];
+                  }[];
+                };
+              };
+            };
+          };
+        };
+      }
+    ).template.spec;
+    const [plugin, ...others] = pod.containers;
+    expect(others).toHaveLength(0);
+    expect(plugin!.image).toMatch(/^nvcr\.io\/nvidia\/k8s-device-plugin:v\d+\.\d+\.\d+$/);
+    expect(plugin!.volumeMounts).toEqual([
+      { name: "device-plugin", mountPath: "/var/lib/kubelet/device-plugins" },
+    ]);
+    expect(pod.priorityClassName).toBe("system-node-critical");
+
+    // A workspace node: what a Machine's labels and taint put on it (after registration at the
+    // latest). Any one node-affinity term must match it, and a tolerance must cover the taint.
+    const workspaceNode = {
+      "kubernetes.io/os": "linux",
+      "kaito.sh/workspace": "phi-3",
+      "kaito.sh/workspacenamespace": "default",
+      "node.kubernetes.io/instance-type": "Standard_NC24ads_A100_v4",
+    };
+    const cpuNode = { "kubernetes.io/os": "linux", "node.kubernetes.io/instance-type": "Standard_D4s_v5" };
+    const matches = (labels: Record<string, string>) =>
+      Object.entries(pod.nodeSelector).every(([k, v]) => labels[k as keyof typeof labels] === v) &&
+      pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.some((t) =>
+        t.matchExpressions.every((e) => {
+          const value = (labels as Record<string, string>)[e.key];
+          if (e.operator === "Exists") return value !== undefined;
+          if (e.operator === "In") return value !== undefined && e.values!.includes(value);
+          throw new Error(`the test does not evaluate ${e.operator}`);
+        }),
+      );
+    expect(matches(workspaceNode)).toBe(true);
+    expect(matches({ ...cpuNode, "kubernetes.azure.com/accelerator": "nvidia" })).toBe(true);
+    expect(matches(cpuNode)).toBe(false);
+    expect(
+      pod.tolerations.some(
+        (t) =>
+          t.key === gpuTaint.key &&
+          t.effect === gpuTaint.effect &&
+          (t.operator === "Exists" || (t.operator === "Equal" && t.value === gpuTaint.value)),
+      ),
+    ).toBe(true);
+  });
+
   it("run two replicas of the kaito-scheduler, each kube-scheduler with its own extender beside it", () => {
     const { replicas, pod } = deployment("kaito-scheduler");
     expect(replicas).toBe(2);
@@ -298,7 +396,7 @@ describe("deploy/ manifests", () => {
     });
   });
 
-  it("expose metrics and the planner on their contract ports, and the extender nowhere", () => {
+  it("expose metrics, the planner and the webhook on their contract ports, and the extender nowhere", () => {
     const ports = byKind("Service").map(({ doc }) => [
       doc.metadata?.name,
       (doc.spec as { ports: { port: number }[] }).ports.map((p) => p.port),
@@ -307,11 +405,12 @@ describe("deploy/ manifests", () => {
       ["kaito-manager-metrics", [8080]],
       ["kaito-planner", [9090]],
       ["kaito-scheduler-metrics", [8080]],
+      ["kaito-webhook", [443]],
     ]);
   });
 
   it("kustomizations list every manifest beside them, and files that exist", () => {
-    for (const dir of ["manager", "scheduler"]) {
+    for (const dir of ["manager", "scheduler", "device-plugin"]) {
       const file = path.join(deployDir, dir, "kustomization.yaml");
       const k = parse(readFileSync(file, "utf8")) as { resources: string[] };
       for (const r of k.resources) {
@@ -363,5 +462,32 @@ describe("deploy/ manifests", () => {
     const scheduler = kinds("Deployment").find((d) => d.metadata?.name === "kaito-scheduler")!;
     const volumes = (scheduler.spec as { template: { spec: PodSpec } }).template.spec.volumes!;
     expect(volumes.map((v) => v.configMap?.name)).toContain(configMap!.metadata?.name);
+  });
+});
+
+describe("deploy/'s admission webhook", () => {
+  it("registers the configurations the manager builds, pointing at the Service, with the CA left to the manager", () => {
+    const o = {
+      name: "kaito-ts-workspaces",
+      endpoint: { service: { namespace: "kaito-system", name: "kaito-webhook", port: 443 } },
+      labels: { "app.kubernetes.io/name": "kaito-ts" },
+    };
+    expect(named("MutatingWebhookConfiguration", "kaito-ts-workspaces")).toEqual(mutatingConfiguration(o));
+    expect(named("ValidatingWebhookConfiguration", "kaito-ts-workspaces")).toEqual(
+      validatingConfiguration(o),
+    );
+    const svc = named("Service", "kaito-webhook") as {
+      metadata: { namespace: string };
+      spec: { ports: { port: number; targetPort: string }[] };
+    };
+    expect(svc.metadata.namespace).toBe("kaito-system");
+    expect(svc.spec.ports).toEqual([{ name: "webhook", port: 443, targetPort: "webhook" }]);
+  });
+
+  it("runs the webhook on every manager replica, on the port the Service targets", () => {
+    const container = deployment("kaito-manager").pod.containers.find((c) => c.name === "manager")!;
+    expect(flag(container.args, "components")?.split(",")).toContain("webhook");
+    expect(flag(container.args, "webhook-bind-address")).toBe("0.0.0.0:9443");
+    expect(container.ports).toContainEqual({ name: "webhook", containerPort: 9443 });
   });
 });

@@ -88,3 +88,31 @@ export function errorFromResponse(
   }
   return new KubeApiError({ statusCode, reason, message, method, path });
 }
+
+/**
+ * Why the client gave up on a call without an answer from the API server: it did not answer
+ * within the call's timeout, or this process may no longer write (it lost, or never renewed in
+ * time, the Lease that made it the leader).
+ */
+export type KubeRequestErrorCode = "Timeout" | "NotLeader";
+
+export class KubeRequestError extends Error {
+  override readonly name = "KubeRequestError";
+  readonly code: KubeRequestErrorCode;
+  readonly method: string;
+  readonly path: string;
+
+  constructor(init: { code: KubeRequestErrorCode; message: string; method: string; path: string }) {
+    super(init.message);
+    this.code = init.code;
+    this.method = init.method;
+    this.path = init.path;
+  }
+}
+
+export function isKubeRequestError(e: unknown): e is KubeRequestError {
+  return e instanceof KubeRequestError || (e instanceof Error && e.name === "KubeRequestError");
+}
+
+export const isRequestTimeout = (e: unknown) => isKubeRequestError(e) && e.code === "Timeout";
+export const isNotLeader = (e: unknown) => isKubeRequestError(e) && e.code === "NotLeader";

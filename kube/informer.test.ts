@@ -170,4 +170,52 @@ describe("Informer", () => {
     expect(informer.stats.errors).toBe(2);
     abort.abort();
   });
+
+  it("keeps only what its transform passes: leaving the scope is a deletion, entering it an addition", async () => {
+    const labelled = (name: string, rv: string, gpu: boolean): KubeObject => ({
+      metadata: { name, namespace: "ns", resourceVersion: rv, labels: gpu ? { gpu: "yes" } : {} },
+    });
+    const { source, calls } = scripted(
+      [[labelled("a", "1", true), labelled("b", "1", false)]],
+      [
+        async (emit) => {
+          emit({ type: "MODIFIED", object: labelled("b", "2", true) });
+          emit({ type: "MODIFIED", object: labelled("a", "2", false) });
+          emit({ type: "ADDED", object: labelled("c", "3", false) });
+          emit({ type: "DELETED", object: labelled("c", "4", false) });
+          emit({ type: "DELETED", object: labelled("b", "5", true) });
+        },
+      ],
+    );
+    const seen: string[] = [];
+    const informer = new Informer({
+      client: source,
+      resource: resources.pods,
+      clock: new FakeClock(),
+      transform: {
+        name: "gpu-only",
+        apply: (o) => {
+          seen.push(o.metadata!.name!);
+          return o.metadata?.labels?.gpu
+            ? { metadata: { ...o.metadata, annotations: { trimmed: "yes" } } }
+            : undefined;
+        },
+      },
+    });
+    const events: InformerEvent<KubeObject>[] = [];
+    informer.on((e) => events.push(e));
+    const abort = new AbortController();
+    void informer.start(abort.signal);
+    for (let i = 0; i < 10 && calls.watches.length < 2; i++) await settle();
+    expect(events.map((e) => `${e.type}:${e.object.metadata!.name}`)).toEqual([
+      "added:a",
+      "added:b",
+      "deleted:a",
+      "deleted:b",
+    ]);
+    expect(events[0]!.object.metadata?.annotations).toEqual({ trimmed: "yes" });
+    expect(informer.list()).toEqual([]);
+    expect(seen).toContain("c");
+    abort.abort();
+  });
 });

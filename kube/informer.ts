@@ -8,6 +8,17 @@ import type { Resource } from "./resources.ts";
 export type InformerEvent<T> =
   { type: "added"; object: T } | { type: "updated"; object: T; old: T } | { type: "deleted"; object: T };
 
+/**
+ * Trims or drops objects before they are cached, like client-go's SetTransform: `apply` returns
+ * the object to keep (a smaller copy is fine) or undefined to keep nothing. An object that stops
+ * passing leaves the cache as a deletion, one that starts passing arrives as an addition. The
+ * name identifies the transform when informers are shared.
+ */
+export interface ObjectTransform {
+  readonly name: string;
+  apply(object: KubeObject): KubeObject | undefined;
+}
+
 /** The two calls an informer makes; KubeClient implements them. */
 export type ListWatcher = Pick<KubeClient, "list" | "watch">;
 
@@ -17,10 +28,16 @@ export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  transform?: ObjectTransform;
   clock?: Clock;
   log?: Logger;
   /** Items per list page. */
   pageSize?: number;
+  /**
+   * Timeout of each list page (default 60 s, kube-apiserver's own --request-timeout): a page of a
+   * large cluster may take longer than the client's default for ordinary calls.
+   */
+  listPageTimeoutMs?: number;
   /** The server ends each watch after a random time in [t, 2t) seconds, so clients don't sync up. */
   watchTimeoutSeconds?: number;
   /** A watch that delivers no byte (not even a bookmark) for this long is assumed dead and restarted. */
@@ -57,8 +74,10 @@ class WatchdogFired extends Error {
  */
 export class Informer<T extends KubeObject> {
   readonly stats: InformerStats = { lists: 0, watches: 0, relistsOnGone: 0, watchdogRestarts: 0, errors: 0 };
-  private readonly o: Required<Omit<InformerOptions, "namespace" | "labelSelector" | "fieldSelector">> &
-    Pick<InformerOptions, "namespace" | "labelSelector" | "fieldSelector">;
+  private readonly o: Required<
+    Omit<InformerOptions, "namespace" | "labelSelector" | "fieldSelector" | "transform">
+  > &
+    Pick<InformerOptions, "namespace" | "labelSelector" | "fieldSelector" | "transform">;
   private readonly store = new Map<string, T>();
   private readonly handlers = new Set<(e: InformerEvent<T>) => void>();
   private resourceVersion: string | undefined;
@@ -71,6 +90,7 @@ export class Informer<T extends KubeObject> {
       clock: systemClock,
       log: silentLogger,
       pageSize: 500,
+      listPageTimeoutMs: 60_000,
       watchTimeoutSeconds: 300,
       watchdogMs: 0,
       maxBackoffMs: 30_000,
@@ -177,8 +197,13 @@ export class Informer<T extends KubeObject> {
         fieldSelector: this.o.fieldSelector,
         limit: this.o.pageSize,
         continue: token,
+        signal,
+        timeoutMs: this.o.listPageTimeoutMs,
       });
-      items.push(...page.items);
+      for (const item of page.items) {
+        const kept = this.keep(item);
+        if (kept) items.push(kept);
+      }
       token = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion;
     } while (token);
@@ -268,18 +293,29 @@ export class Informer<T extends KubeObject> {
     const rv = event.object.metadata?.resourceVersion;
     if (event.type !== "BOOKMARK") {
       const key = objectKey(event.object);
+      const kept = this.keep(event.object);
+      const old = this.store.get(key);
       if (event.type === "DELETED") {
-        const old = this.store.get(key);
+        if (old || kept) {
+          this.store.delete(key);
+          this.emit({
+            type: "deleted",
+            object: old && old.metadata?.resourceVersion === rv ? old : (kept ?? old!),
+          });
+        }
+      } else if (kept) {
+        this.apply(key, kept);
+      } else if (old) {
+        // It no longer passes the transform: gone from this cache's point of view.
         this.store.delete(key);
-        this.emit({
-          type: "deleted",
-          object: old && old.metadata?.resourceVersion === rv ? old : event.object,
-        });
-      } else {
-        this.apply(key, event.object);
+        this.emit({ type: "deleted", object: old });
       }
     }
     if (rv) this.resourceVersion = rv;
+  }
+
+  private keep(object: T): T | undefined {
+    return this.o.transform ? (this.o.transform.apply(object) as T | undefined) : object;
   }
 
   private emit(event: InformerEvent<T>): void {

@@ -34,7 +34,15 @@ export {
   type TuningOptions,
   type TuningRequirement,
 } from "./requirements.ts";
-export { inferenceRuntime, type InferenceRuntimeOptions } from "./runtime/inference.ts";
+export {
+  inferenceRuntime,
+  maxModelLen,
+  type AdapterRef,
+  type GpuInfo,
+  type InferenceRuntimeOptions,
+} from "./runtime/inference.ts";
+export { DEFAULT_RUNTIME, runtimeFromAnnotation } from "./runtime/select.ts";
+export * as contract from "./runtime/contract.ts";
 export { tuningRuntime, type TuningRuntimeOptions } from "./runtime/tuning.ts";
 export {
   DISTRIBUTED_PORT,

@@ -6,6 +6,7 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Machine } from "../crds/index.ts";
 import type { EventRecorder } from "../kube/events.ts";
+import { gpuPodScope, nodeScope } from "../kube/caches.ts";
 import { resources } from "../kube/resources.ts";
 import { ControllerBuilder } from "../kube/runtime/builder.ts";
 import type { Controller } from "../kube/runtime/controller.ts";
@@ -14,6 +15,7 @@ import type { CloudProvider, InsufficientCapacityError } from "./cloud/types.ts"
 import type { Node, Pod } from "./kube-types.ts";
 import { MachineController, machineControllerName } from "./machine/controller.ts";
 import { GarbageCollector, type GarbageCollectionOptions } from "./machine/garbagecollection.ts";
+import { providerIdKey } from "./cloud/providerid.ts";
 import { InformerIndex } from "./machine/indexer.ts";
 import type { LivenessOptions } from "./machine/liveness.ts";
 import { ProvisionerMetrics } from "./machine/metrics.ts";
@@ -21,6 +23,7 @@ import { InformerNodeReader, machineKeysForNode } from "./machine/nodes.ts";
 import type { TerminationOptions } from "./machine/termination.ts";
 
 export * from "./cloud/types.ts";
+export { providerIdKey, sameProviderID } from "./cloud/providerid.ts";
 export {
   OfferingCache,
   type OfferingCacheOptions,
@@ -69,14 +72,14 @@ export function registerProvisioner(manager: Manager, o: ProvisionerOptions): Pr
   const clock = o.clock ?? manager.clock;
   const log = (o.log ?? manager.log).with({ component: "provisioner", cloud: o.cloud.name });
   const machines = manager.informer<Machine>(resources.machines);
-  const nodes = manager.informer<Node>(resources.nodes);
-  const pods = o.gpuMetrics === false ? undefined : manager.informer<Pod>(resources.pods);
+  const nodes = manager.informer<Node>(resources.nodes, nodeScope);
+  const pods = o.gpuMetrics === false ? undefined : manager.informer<Pod>(resources.pods, gpuPodScope);
   const metrics = new ProvisionerMetrics(manager.registry, {
     nodes: () => nodes.list(),
     pods: () => pods?.list() ?? [],
   });
   const machinesByProviderID = new InformerIndex<Machine>(machines, (m) =>
-    m.status?.providerID ? [m.status.providerID] : [],
+    m.status?.providerID ? [providerIdKey(m.status.providerID)] : [],
   );
   const reconciler = new MachineController({
     client: manager.client,

@@ -4,7 +4,7 @@ import type { Logger } from "../lib/log.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { apiServerBinder } from "./binder.ts";
 import { startExtenderServer, type RunningExtender } from "./server.ts";
-import { watchCluster, type WatchedCluster } from "./watch.ts";
+import { watchCluster, type SharedCache, type WatchedCluster } from "./watch.ts";
 
 export interface GpuExtenderOptions {
   client: KubeClient;
@@ -13,6 +13,8 @@ export interface GpuExtenderOptions {
   host: string;
   /** Default 8888; 0 picks a free port. */
   port?: number;
+  /** The manager's shared pod and node caches; without them the extender watches on its own. */
+  shared?: { pods: SharedCache; nodes: SharedCache };
   /** Offer the bind verb (default true), as deploy/scheduler/kube-scheduler-config.yaml expects. */
   bind?: boolean;
   clock?: Clock;
@@ -34,6 +36,7 @@ export async function startGpuExtender(options: GpuExtenderOptions): Promise<Gpu
   const cluster = watchCluster({
     client: options.client,
     signal: watches.signal,
+    ...(options.shared ? { shared: options.shared } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

@@ -3,27 +3,74 @@
 # (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) from the Go module proxy
 # at pinned versions, and caches them outside the git tree so every clone on this machine reuses
 # them. Binaries named by KAITO_<NAME>_BIN (e.g. KAITO_KUBE_APISERVER_BIN) are used instead.
+# It also builds Karpenter's kwok provider (sigs.k8s.io/karpenter/kwok) and copies the module's
+# CRDs (NodePool, NodeClaim, NodeOverlay, KWOKNodeClass) beside it, in a directory of its own so
+# that a Karpenter upgrade does not rebuild Kubernetes (KAITO_KARPENTER_BIN overrides the binary).
 #
-#   scripts/control-plane-binaries.sh          build what is missing, print the bin directory
-#   scripts/control-plane-binaries.sh --print  only print the bin directory
+#   scripts/control-plane-binaries.sh                   build what is missing, print the bin directory
+#   scripts/control-plane-binaries.sh --print           only print the bin directory
+#   scripts/control-plane-binaries.sh --karpenter       build only Karpenter (and its CRDs) if missing,
+#                                                       print its directory
+#   scripts/control-plane-binaries.sh --print-karpenter only print Karpenter's directory
 set -euo pipefail
 
 KUBERNETES_VERSION=v1.37.2
 ETCD_VERSION=v3.7.3
 KWOK_VERSION=v0.8.0
+# v1.13.0 is the newest Karpenter whose go.mod the machine's Go 1.26 satisfies; v1.14 and later
+# need GOTOOLCHAIN=go1.27.3.
+KARPENTER_VERSION=v1.13.0
 
 cache_root="${KAITO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaito-ts}"
 bin_dir="$cache_root/bin/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
 
+karpenter_dir="$cache_root/bin/karpenter-$KARPENTER_VERSION"
+
 if [[ "${1:-}" == "--print" ]]; then echo "$bin_dir"; exit 0; fi
+if [[ "${1:-}" == "--print-karpenter" ]]; then echo "$karpenter_dir"; exit 0; fi
 
 log() { echo "control-plane: $*" >&2; }
+
+have_karpenter() {
+  [[ -n "${KAITO_KARPENTER_BIN:-}" && -x "${KAITO_KARPENTER_BIN}" || -x "$karpenter_dir/karpenter" ]] &&
+    [[ -f "$karpenter_dir/crds/karpenter.sh_nodeclaims.yaml" ]]
+}
+
+# build_karpenter: the kwok provider's binary and the CRDs of the same module version, so the
+# API that Karpenter serves and the one installed always match.
+build_karpenter() {
+  local dir; dir="$(mktemp -d "${TMPDIR:-/tmp}/kaito-karpenter-build.XXXXXX")"
+  local started; started=$(date +%s)
+  mkdir -p "$karpenter_dir/crds"
+  printf 'module kaito.local/karpenter\ngo 1.26.0\n' > "$dir/go.mod"
+  log "resolving sigs.k8s.io/karpenter $KARPENTER_VERSION"
+  (cd "$dir" && GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=mod" go get "sigs.k8s.io/karpenter@$KARPENTER_VERSION" >&2)
+  local src; src="$(cd "$dir" && GOTOOLCHAIN=local go list -m -f '{{.Dir}}' sigs.k8s.io/karpenter)"
+  cp "$src"/kwok/charts/crds/*.yaml "$src"/kwok/apis/crds/*.yaml "$karpenter_dir/crds/"
+  chmod u+w "$karpenter_dir"/crds/*.yaml
+  if [[ -z "${KAITO_KARPENTER_BIN:-}" || ! -x "${KAITO_KARPENTER_BIN}" ]]; then
+    log "compiling sigs.k8s.io/karpenter/kwok (about 2 minutes and 1 GB on 2 cores)"
+    (cd "$dir" && GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=mod" CGO_ENABLED=0 \
+      go build -trimpath -ldflags "-s -w" -o "$dir/karpenter" sigs.k8s.io/karpenter/kwok >&2)
+    mv "$dir/karpenter" "$karpenter_dir/karpenter"
+  fi
+  rm -rf "$dir"
+  log "built Karpenter $KARPENTER_VERSION (kwok provider) in $(( $(date +%s) - started ))s into $karpenter_dir"
+}
+
+if [[ "${1:-}" == "--karpenter" ]]; then
+  have_karpenter || build_karpenter
+  echo "$karpenter_dir"
+  exit 0
+fi
 
 have() { # have NAME: true when NAME is overridden by its env var or already cached
   local var="KAITO_$(echo "$1" | tr 'a-z-' 'A-Z_')_BIN"
   [[ -n "${!var:-}" && -x "${!var}" ]] && return 0
   [[ -x "$bin_dir/$1" ]]
 }
+
+if ! have_karpenter && command -v go >/dev/null 2>&1; then build_karpenter; fi
 
 missing=()
 for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do

@@ -6,13 +6,23 @@ import { startLocalCluster } from "../../localcluster/cluster.ts";
 import { freePort } from "../../localcluster/ports.ts";
 import { UserError } from "../../lib/errors.ts";
 import { untilAborted } from "../../lib/abort.ts";
-import { jsonLogger } from "../../lib/log.ts";
+import { logFormats, streamLogger, type LogFormat } from "../../lib/log.ts";
 import { KubeClient } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
-import { componentNames } from "../../controller/operator.ts";
+import { allComponentNames } from "../../controller/operator.ts";
 import { runOperator } from "../../controller/run.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
+import type { WebhookComponent } from "../../webhook/index.ts";
 import { kubeSchedulerConfig } from "../../scheduler/index.ts";
+import {
+  ensureKarpenter,
+  installKarpenterCrds,
+  startKarpenter,
+  type RunningKarpenter,
+} from "../../localcluster/karpenter.ts";
+import { karpenterInstanceTypes } from "../../provisioner/cloud/local/index.ts";
+import { kwokNodeClass } from "../../controller/nodeprovision/index.ts";
+import { nodeProvisionerFlags, nodeProvisionerFrom, nodeProvisionerUsage } from "../node-provisioner.ts";
 
 const crdDir = path.resolve(import.meta.dirname, "../../crds");
 
@@ -30,7 +40,17 @@ Options:
   --health-probe-bind-address ADDR  operator /healthz, /readyz (default: 127.0.0.1:8081)
   --planner-bind-address ADDR       planner gRPC service (default: 127.0.0.1:9090)
   --extender-bind-address ADDR      scheduler extender (default: 127.0.0.1:8888)
+  --webhook-bind-address ADDR       admission webhook, HTTPS, registered with the cluster by URL
+                                    (default: 127.0.0.1:9443)
   --boot-delay SECONDS              how long a local GPU node takes to boot (default: 3)
+${nodeProvisionerUsage}
+                                    On the local cluster, karpenter runs the real Karpenter (its kwok
+                                    provider, built once by scripts/control-plane-binaries.sh) with the
+                                    catalogue's sizes and a KWOKNodeClass (the default --node-class
+                                    here); azure-gpu-provisioner installs the NodeClaim CRD, but
+                                    nothing serves its claims; byo makes no nodes: label your own.
+  --log-format text|json            the operator's log: text lines on a terminal, JSON lines
+                                    otherwise (default)
   -h, --help                        show this help
 `;
 
@@ -57,10 +77,15 @@ export const upCommand: Command = {
         "health-probe-bind-address": { type: "string", default: "127.0.0.1:8081" },
         "planner-bind-address": { type: "string", default: "127.0.0.1:9090" },
         "extender-bind-address": { type: "string", default: "127.0.0.1:8888" },
+        "webhook-bind-address": { type: "string", default: "127.0.0.1:9443" },
         "boot-delay": { type: "string", default: "3" },
+        ...nodeProvisionerFlags,
+        "log-format": { type: "string" },
       },
       "up",
     );
+    const provisioning = nodeProvisionerFrom(values);
+    if (provisioning.mode === "karpenter" && !provisioning.nodeClass) provisioning.nodeClass = kwokNodeClass;
     const stateDir = path.resolve(io.cwd, values["state-dir"] ?? ".kaito/local");
     const apiServerPort =
       values["apiserver-port"] === undefined ? undefined : Number(values["apiserver-port"]);
@@ -75,7 +100,15 @@ export const upCommand: Command = {
     const bootDelaySeconds = Number(values["boot-delay"]);
     if (!(bootDelaySeconds >= 0))
       throw new UserError(`--boot-delay must be a number of seconds, got "${values["boot-delay"]}".`);
-    for (const flag of ["metrics-bind-address", "health-probe-bind-address", "planner-bind-address"] as const)
+    const format = values["log-format"] as LogFormat | undefined;
+    if (format !== undefined && !logFormats.includes(format))
+      throw new UserError(`--log-format must be text or json, got "${format}".`);
+    for (const flag of [
+      "metrics-bind-address",
+      "health-probe-bind-address",
+      "planner-bind-address",
+      "webhook-bind-address",
+    ] as const)
       address(values[flag]!, `--${flag}`);
     // kube-scheduler needs the extender's URL before it starts: settle a free port now.
     const extender = address(values["extender-bind-address"]!, "--extender-bind-address");
@@ -86,6 +119,11 @@ export const upCommand: Command = {
     const statePath = path.join(stateDir, "cluster.json");
     const log = (line: string) => io.stderr.write(`${line}\n`);
     const started = Date.now();
+    // Built (once) before the cluster starts, so a failed build leaves nothing running.
+    const karpenterInstall =
+      provisioning.mode === "karpenter" || provisioning.mode === "azure-gpu-provisioner"
+        ? await ensureKarpenter({ log, env: io.env })
+        : undefined;
     const scheduler = kubeSchedulerConfig({ url: `http://${extenderAddress}` });
     const cluster = await startLocalCluster({
       crdDir,
@@ -94,16 +132,39 @@ export const upCommand: Command = {
       log,
       schedulerConfig: { extenders: scheduler.extenders },
     });
+    let karpenter: RunningKarpenter | undefined;
+    try {
+      const target = { server: cluster.server, caPem: cluster.caPem, token: cluster.adminToken };
+      if (provisioning.mode === "karpenter" && karpenterInstall) {
+        karpenter = await startKarpenter({
+          install: karpenterInstall,
+          kubeconfigPath: cluster.kubeconfigPath,
+          target,
+          dir: path.join(cluster.dir, "karpenter"),
+          instanceTypes: karpenterInstanceTypes(),
+          registrationDelaySeconds: bootDelaySeconds,
+        });
+        log(`up: Karpenter started (log ${karpenter.logFile})`);
+      } else if (karpenterInstall) {
+        // Nothing serves these claims here; the CRD lets them be written and inspected.
+        await installKarpenterCrds(target, karpenterInstall.crdDir, undefined, ["nodeclaims.karpenter.sh"]);
+      }
+    } catch (e) {
+      await cluster.stop();
+      throw e;
+    }
     const client = new KubeClient(loadKubeConfig({ kubeconfig: kubeconfigPath }));
     const stopOperator = new AbortController();
     let manager: Manager | undefined;
+    let webhook: WebhookComponent | undefined;
     let operatorError: unknown;
     const operator = runOperator(
       {
         client,
         cloud: "local",
-        components: new Set(componentNames),
-        log: jsonLogger({ write: (line) => io.stderr.write(line) }),
+        nodeProvisioner: provisioning,
+        components: new Set(allComponentNames),
+        log: streamLogger(io.stderr, { env: io.env, ...(format ? { format } : {}) }),
         addresses: {
           metrics: values["metrics-bind-address"]!,
           health: values["health-probe-bind-address"]!,
@@ -111,22 +172,44 @@ export const upCommand: Command = {
           extender: extenderAddress,
         },
         localBootDelayMs: bootDelaySeconds * 1000,
+        // The local kube-apiserver reaches the webhook on loopback, by URL, with a CA made now;
+        // the configurations go when the operator stops (and the cluster with them).
+        webhook: {
+          address: values["webhook-bind-address"]!,
+          registration: { mode: "url", configurationName: "kaito-ts-workspaces" },
+        },
         onManager: (m) => (manager = m),
+        onWebhook: (w) => (webhook = w),
       },
       stopOperator.signal,
     ).catch((e: unknown) => {
       operatorError = e;
     });
     try {
-      // Ready once the operator's metrics and health servers listen.
-      while ((manager?.ports().length ?? 0) < 2 && operatorError === undefined)
+      // Ready once the operator's metrics and health servers listen and the webhook is registered,
+      // so the first `kubectl apply` is admitted as every later one is.
+      while (
+        ((manager?.ports().length ?? 0) < 2 || !webhook || webhook.notReady() !== undefined) &&
+        operatorError === undefined
+      )
         await new Promise((r) => setTimeout(r, 50));
       if (operatorError !== undefined) throw operatorError;
       mkdirSync(stateDir, { recursive: true });
       writeFileSync(
         statePath,
         JSON.stringify(
-          { server: cluster.server, dir: cluster.dir, pid: process.pid, processes: cluster.processes() },
+          {
+            server: cluster.server,
+            dir: cluster.dir,
+            pid: process.pid,
+            nodeProvisioner: provisioning.mode,
+            processes: [
+              ...cluster.processes(),
+              ...(karpenter
+                ? [{ name: "karpenter", pid: karpenter.process.pid, logFile: karpenter.logFile }]
+                : []),
+            ],
+          },
           null,
           2,
         ),
@@ -140,6 +223,7 @@ export const upCommand: Command = {
       stopOperator.abort();
       await operator;
       client.close();
+      await karpenter?.stop();
       await cluster.stop();
       rmSync(statePath, { force: true });
       rmSync(kubeconfigPath, { force: true });

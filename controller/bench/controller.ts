@@ -1,10 +1,13 @@
-// npm run bench:controller [-- --workspaces 500 --boot-delay 1]
+// npm run bench:controller [-- --workspaces 500 --boot-delay 1 --node-provisioner builtin,karpenter]
 //
 // Applies N Workspaces at once to a fresh local cluster with the operator running in its own
 // process, and reports the time until all are ready, reconcile p50/p99, API requests per
 // workspace and the manager's peak RSS. The baseline, measured first in the same run on the same
 // cluster, creates N GPU nodes and N GPU pods directly through the API: what Kubernetes itself
-// needs for the same objects, so the ratio is the operator's own cost.
+// needs for the same objects, so the ratio is the operator's own cost. With several node
+// provisioners (builtin, karpenter) the same Workspaces are applied under each in turn, on the same
+// cluster, and the times are compared with the first: karpenter runs the real Karpenter (kwok
+// provider) with the same boot delay as the local cloud's.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -17,11 +20,28 @@ import { loadKubeConfig } from "../../kube/config.ts";
 import { resources } from "../../kube/resources.ts";
 import { kubeSchedulerConfig } from "../../scheduler/index.ts";
 import type { Workspace } from "../../crds/index.ts";
+import {
+  ensureKarpenter,
+  installKarpenterCrds,
+  startKarpenter,
+  type RunningKarpenter,
+} from "../../localcluster/karpenter.ts";
+import { karpenterInstanceTypes } from "../../provisioner/cloud/local/index.ts";
 
 const { values } = parseArgs({
-  options: { workspaces: { type: "string", default: "500" }, "boot-delay": { type: "string", default: "1" } },
+  options: {
+    workspaces: { type: "string", default: "500" },
+    "boot-delay": { type: "string", default: "1" },
+    "node-provisioner": { type: "string", default: "builtin" },
+  },
 });
 const n = Number(values.workspaces);
+const modes = values["node-provisioner"]!.split(",").map((m) => m.trim());
+for (const m of modes)
+  if (m !== "builtin" && m !== "karpenter") {
+    process.stderr.write(`--node-provisioner takes builtin and/or karpenter, got "${m}".\n`);
+    process.exit(2);
+  }
 const repo = path.resolve(import.meta.dirname, "../..");
 const namespaces = Array.from({ length: Math.max(1, Math.ceil(n / 50)) }, (_, i) => `bench-${i}`);
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -81,30 +101,50 @@ const cluster = await startLocalCluster({
   schedulerConfig: { extenders: scheduler.extenders },
   log,
 });
-const client = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }), { maxSockets: 16 });
+// No client-side limit: the baseline is what the API server itself needs.
+const client = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }), {
+  maxSockets: 16,
+  rateLimit: false,
+});
 const [metricsPort, healthPort] = [await freePort(), await freePort()];
-const manager = spawn(
-  path.join(repo, "node_modules/.bin/node"),
-  [
-    "cli/main.ts",
-    "controller",
-    "--kubeconfig",
-    cluster.kubeconfigPath,
-    "--metrics-bind-address",
-    `127.0.0.1:${metricsPort}`,
-    "--health-probe-bind-address",
-    `127.0.0.1:${healthPort}`,
-    "--planner-bind-address",
-    "127.0.0.1:0",
-    "--extender-bind-address",
-    `127.0.0.1:${extenderPort}`,
-    "--boot-delay",
-    values["boot-delay"]!,
-    "--log-level",
-    "error",
-  ],
-  { cwd: repo, stdio: ["ignore", "ignore", "inherit"] },
-);
+const karpenterInstall = modes.includes("karpenter") ? await ensureKarpenter({ log }) : undefined;
+let karpenter: RunningKarpenter | undefined;
+const target = { server: cluster.server, caPem: cluster.caPem, token: cluster.adminToken };
+// A karpenter-mode manager watches NodeClaims: their CRD is there before any manager starts.
+if (karpenterInstall) await installKarpenterCrds(target, karpenterInstall.crdDir);
+
+/** One manager process in the given mode, as `kaito controller` runs it. */
+function startManager(mode: string) {
+  return spawn(
+    path.join(repo, "node_modules/.bin/node"),
+    [
+      "cli/main.ts",
+      "controller",
+      "--kubeconfig",
+      cluster.kubeconfigPath,
+      "--metrics-bind-address",
+      `127.0.0.1:${metricsPort}`,
+      "--health-probe-bind-address",
+      `127.0.0.1:${healthPort}`,
+      "--planner-bind-address",
+      "127.0.0.1:0",
+      "--extender-bind-address",
+      `127.0.0.1:${extenderPort}`,
+      ...(mode === "karpenter"
+        ? ["--node-provisioner", "karpenter", "--node-class", "karpenter.kwok.sh/KWOKNodeClass/default"]
+        : ["--boot-delay", values["boot-delay"]!]),
+      "--log-level",
+      "error",
+    ],
+    { cwd: repo, stdio: ["ignore", "ignore", "inherit"] },
+  );
+}
+let manager = startManager(modes[0]!);
+const stopManager = async () => {
+  if (manager.exitCode !== null) return;
+  manager.kill("SIGTERM");
+  await new Promise((r) => manager.once("exit", r));
+};
 try {
   await until(
     "the manager to be ready",
@@ -162,84 +202,129 @@ try {
     5 * 60_000,
   );
 
-  const before = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const requestsBefore = sum(before, "rest_client_requests_total");
-  log(`operator: applying ${n} Workspaces at once (half on Standard_NC6s_v3, half planned)`);
-  const start = performance.now();
-  await pool([...Array(n).keys()], 16, (i) => {
-    const named = i % 2 === 0;
-    const ws: Workspace & KubeObject = {
-      apiVersion: "kaito.sh/v1alpha1",
-      kind: "Workspace",
-      metadata: { name: `ws-${i}`, namespace: namespaces[i % namespaces.length] },
-      resource: {
-        ...(named ? { instanceType: "Standard_NC6s_v3" } : {}),
-        labelSelector: { matchLabels: { apps: `ws-${i}` } },
-      },
-      inference: { preset: { name: "phi-3-mini-4k-instruct" } },
-    };
-    return client.create(resources.workspaces, ws);
-  });
-  let ready = 0;
-  await until(
-    "every workspace to be ready",
-    async () => {
-      const list = await client.list<Workspace & KubeObject>(resources.workspaces);
-      ready = list.items.filter((w) =>
-        w.status?.conditions?.some((c) => c.type === "WorkspaceReady" && c.status === "True"),
-      ).length;
-      return ready === n;
-    },
-    30 * 60_000,
-  );
-  const operatorSeconds = (performance.now() - start) / 1000;
-  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const requests = sum(metrics, "rest_client_requests_total") - requestsBefore;
-  const status = readFileSync(`/proc/${manager.pid}/status`, "utf8");
-  const peakRssMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-  const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
-  const rows = [
-    ["workspaces", String(n)],
-    [
-      "baseline: N GPU nodes + N GPU pods through the API, until all Running",
-      `${baselineSeconds.toFixed(1)} s`,
-    ],
-    ["operator: N Workspaces until all WorkspaceReady", `${operatorSeconds.toFixed(1)} s`],
-    ["ratio operator / baseline", (operatorSeconds / baselineSeconds).toFixed(2)],
-    [
-      "workspace reconcile p50 / p99",
-      `${ms(quantile(metrics, "kaito_reconcile_duration_seconds", 'controller="workspace"', 0.5))} / ${ms(quantile(metrics, "kaito_reconcile_duration_seconds", 'controller="workspace"', 0.99))}`,
-    ],
-    [
-      "machine reconcile p50 / p99",
-      `${ms(quantile(metrics, "kaito_reconcile_duration_seconds", 'controller="machine"', 0.5))} / ${ms(quantile(metrics, "kaito_reconcile_duration_seconds", 'controller="machine"', 0.99))}`,
-    ],
-    [
-      "workspace reconciles",
-      String(
-        sum(
-          metrics
-            .split("\n")
-            .filter((l) => l.includes('controller="workspace"'))
-            .join("\n"),
-          "controller_runtime_reconcile_total",
-        ),
-      ),
-    ],
-    ["API requests by the manager per workspace", (requests / n).toFixed(1)],
-    ["manager peak RSS", `${peakRssMiB.toFixed(0)} MiB`],
-  ];
-  const width = Math.max(...rows.map((r) => r[0]!.length));
+  const results: { mode: string; seconds: number; rows: string[][] }[] = [];
+  for (const [round, mode] of modes.entries()) {
+    // Karpenter runs only for its own round, so it costs the other modes no CPU.
+    if (mode === "karpenter" && !karpenter) {
+      karpenter = await startKarpenter({
+        install: karpenterInstall!,
+        kubeconfigPath: cluster.kubeconfigPath,
+        target,
+        dir: path.join(cluster.dir, "karpenter"),
+        instanceTypes: karpenterInstanceTypes(),
+        registrationDelaySeconds: Number(values["boot-delay"]),
+      });
+    }
+    if (round > 0) {
+      await stopManager();
+      manager = startManager(mode);
+      await until(
+        `the ${mode} manager to be ready`,
+        async () =>
+          (await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ?? false,
+        60_000,
+      );
+    }
+    results.push(await measure(mode, round));
+  }
   process.stdout.write(
     `\ncontroller benchmark: Node ${process.version}, load average ${(await import("node:os"))
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")}\n`,
   );
+  const rows = [
+    ["workspaces", String(n)],
+    [
+      "baseline: N GPU nodes + N GPU pods through the API, until all Running",
+      `${baselineSeconds.toFixed(1)} s`,
+    ],
+    ...results.flatMap((r) => r.rows),
+    ...results
+      .slice(1)
+      .map((r) => [
+        `ratio ${r.mode} / ${results[0]!.mode} (time until all WorkspaceReady)`,
+        (r.seconds / results[0]!.seconds).toFixed(2),
+      ]),
+  ];
+  const width = Math.max(...rows.map((r) => r[0]!.length));
   for (const [k, v] of rows) process.stdout.write(`${k!.padEnd(width)}  ${v}\n`);
+
+  /** Applies the N Workspaces under the running manager, times them to ready, then deletes them. */
+  async function measure(
+    mode: string,
+    round: number,
+  ): Promise<{ mode: string; seconds: number; rows: string[][] }> {
+    const before = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const requestsBefore = sum(before, "rest_client_requests_total");
+    log(`operator (${mode}): applying ${n} Workspaces at once (half on Standard_NC6s_v3, half planned)`);
+    const start = performance.now();
+    await pool([...Array(n).keys()], 16, (i) => {
+      const named = i % 2 === 0;
+      const ws: Workspace & KubeObject = {
+        apiVersion: "kaito.sh/v1alpha1",
+        kind: "Workspace",
+        metadata: { name: `ws-${round}-${i}`, namespace: namespaces[i % namespaces.length] },
+        resource: {
+          ...(named ? { instanceType: "Standard_NC6s_v3" } : {}),
+          labelSelector: { matchLabels: { apps: `ws-${i}` } },
+        },
+        inference: { preset: { name: "phi-3-mini-4k-instruct" } },
+      };
+      return client.create(resources.workspaces, ws);
+    });
+    let ready = 0;
+    await until(
+      `every workspace to be ready (${mode})`,
+      async () => {
+        const list = await client.list<Workspace & KubeObject>(resources.workspaces);
+        ready = list.items.filter((w) =>
+          w.status?.conditions?.some((c) => c.type === "WorkspaceReady" && c.status === "True"),
+        ).length;
+        return ready === n;
+      },
+      30 * 60_000,
+    );
+    const operatorSeconds = (performance.now() - start) / 1000;
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const requests = sum(metrics, "rest_client_requests_total") - requestsBefore;
+    const status = readFileSync(`/proc/${manager.pid}/status`, "utf8");
+    const peakRssMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+    const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
+    const rows = [
+      [`operator (${mode}): N Workspaces until all WorkspaceReady`, `${operatorSeconds.toFixed(1)} s`],
+      [`ratio operator (${mode}) / baseline`, (operatorSeconds / baselineSeconds).toFixed(2)],
+      [
+        `workspace reconcile p50 / p99 (${mode})`,
+        `${ms(quantile(metrics, "kaito_reconcile_duration_seconds", 'controller="workspace"', 0.5))} / ${ms(quantile(metrics, "kaito_reconcile_duration_seconds", 'controller="workspace"', 0.99))}`,
+      ],
+      ...(mode === "builtin"
+        ? [
+            [
+              "machine reconcile p50 / p99",
+              `${ms(quantile(metrics, "kaito_reconcile_duration_seconds", 'controller="machine"', 0.5))} / ${ms(quantile(metrics, "kaito_reconcile_duration_seconds", 'controller="machine"', 0.99))}`,
+            ],
+          ]
+        : []),
+      [`API requests by the manager per workspace (${mode})`, (requests / n).toFixed(1)],
+      [`manager peak RSS (${mode})`, `${peakRssMiB.toFixed(0)} MiB`],
+    ];
+    // Leave the cluster as found for the next mode: Workspaces, and with them their nodes, gone.
+    await pool([...Array(n).keys()], 16, (i) =>
+      client.delete(resources.workspaces, `ws-${round}-${i}`, namespaces[i % namespaces.length]),
+    );
+    await until(
+      `the ${mode} workspaces and their nodes to be gone`,
+      async () =>
+        (await client.list(resources.workspaces)).items.length === 0 &&
+        (await client.list(resources.nodes, { labelSelector: "kaito.sh/workspace" })).items.length === 0,
+      10 * 60_000,
+    );
+    return { mode, seconds: operatorSeconds, rows };
+  }
 } finally {
-  manager.kill("SIGTERM");
-  await new Promise((r) => manager.once("exit", r));
+  await stopManager();
   client.close();
+  await karpenter?.stop();
   await cluster.stop();
 }

@@ -3,7 +3,7 @@ import type { Workspace } from "../../crds/index.ts";
 import { FakeClock } from "../../lib/clock.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { PlacementBatcher, type BatchAnswer } from "./batch.ts";
-import { machineName } from "./naming.ts";
+import { nodeObjectName as machineName } from "../nodeprovision/index.ts";
 import { modelNeed } from "./requirement.ts";
 
 function workspace(name: string, preset: string, labels: Record<string, string>): Workspace {
@@ -68,8 +68,8 @@ describe("PlacementBatcher", () => {
     const guest = placementOf(ask(b, second));
     expect(host.newNodes).toBe(1);
     expect(guest.newNodes).toBe(0);
-    expect(guest.sharedMachines).toEqual([
-      { workspace: "default/a", machine: machineName(first, host.instanceType, 0) },
+    expect(guest.sharedNodes).toEqual([
+      { name: machineName(first, host.instanceType, 0), launchedBy: "default/a" },
     ]);
     expect(guest.instanceType).toBe(host.instanceType);
     // An answer is handed over once: asking again joins a new window.
@@ -86,7 +86,7 @@ describe("PlacementBatcher", () => {
     await requeued(2);
     for (const ws of [a, z]) {
       const p = placementOf(ask(b, ws));
-      expect(p.sharedMachines).toBeUndefined();
+      expect(p.sharedNodes).toBeUndefined();
       expect(p.newNodes).toBe(1);
     }
   });

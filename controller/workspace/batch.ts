@@ -1,4 +1,4 @@
-import type { SharedMachine, Workspace } from "../../crds/index.ts";
+import type { SharedNode, Workspace } from "../../crds/index.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -7,16 +7,20 @@ import { labelKey, type SkuSpec } from "../../planner/packing/index.ts";
 import { placeWorkloads, type Workload, type WorkloadPlacement } from "../../planner/placement/index.ts";
 import { BatchWindows } from "../../planner/placement/window.ts";
 import { nodeLabelsFor } from "./machines.ts";
-import { machineName } from "./naming.ts";
+import { nodeObjectName } from "../nodeprovision/index.ts";
 import type { LaunchLimits } from "./offering.ts";
 import {
+  existingOnlyContext,
   fromPolicy,
   isPlacementError,
   PlacementError,
+  placementFailure,
   planningContext,
+  problemNode,
   workloadOf,
   type ExistingGpuNode,
   type Placement,
+  type PlanningContext,
   type Requirement,
 } from "./placement.ts";
 
@@ -28,6 +32,8 @@ export interface BatchRequest {
   /** Sizes that failed to launch for it. */
   excluded: readonly string[];
   limits?: LaunchLimits;
+  /** byo: nothing new is launched (every request of a controller says the same). */
+  existingOnly?: boolean;
 }
 
 export type BatchAnswer =
@@ -57,7 +63,7 @@ const SAFETY_MS = 30_000;
  * window closes, the batch is placed by kaito's placement policy (planner/placement), each
  * workspace's placement is kept until its reconcile takes it, and every workspace of the batch
  * is requeued. A node the batch shares is launched by its host, the first workspace on it; the
- * others list it in status.placement.sharedMachines and wait for it.
+ * others list its Machine or NodeClaim in status.placement.sharedNodes and wait for it.
  *
  * The reconciler takes a placement once and stores it in status.placement, so a workspace's
  * plan, once chosen, stays as it is (plan.ts).
@@ -67,7 +73,7 @@ export class PlacementBatcher {
   private readonly windows: BatchWindows<BatchRequest>;
   /**
    * Answers not yet taken, by namespace/name, for the workspace uid they were made for, with the
-   * Machines each will launch.
+   * Machines or NodeClaims each will launch.
    */
   private readonly answers = new Map<
     string,
@@ -104,9 +110,9 @@ export class PlacementBatcher {
     this.windows.remove(labelKey(nodeLabelsFor(ws)), key);
   }
 
-  /** Whether a placement not yet taken has `host` (namespace/name) launch `machine`. */
-  willLaunch(host: string, machine: string): boolean {
-    return this.answers.get(host)?.launches.has(machine) ?? false;
+  /** Whether a placement not yet taken has `host` (namespace/name) launch the node object `name`. */
+  willLaunch(host: string, name: string): boolean {
+    return this.answers.get(host)?.launches.has(name) ?? false;
   }
 
   private async plan(requests: BatchRequest[]): Promise<void> {
@@ -140,8 +146,11 @@ export class PlacementBatcher {
     // What each may use; a workspace with no size left fails alone, the others plan on.
     const contexts = await Promise.all(
       requests.map((r) =>
-        planningContext(this.o.planner, r.excluded, r.limits).then(
-          (ctx) => ({ ctx }),
+        (r.existingOnly
+          ? Promise.resolve().then(() => existingOnlyContext(r.ws, r.req, r.existing))
+          : planningContext(this.o.planner, r.excluded, r.limits)
+        ).then(
+          (ctx): { ctx: PlanningContext } => ({ ctx }),
           (error: unknown) => ({ error }),
         ),
       ),
@@ -157,17 +166,22 @@ export class PlacementBatcher {
       workloads.push(workloadOf(r.ws, r.req, c.ctx.skus));
     });
     const nodes = new Map<string, ExistingGpuNode>();
-    for (const r of requests) for (const n of r.existing) nodes.set(n.name, n);
+    for (const r of requests) for (const n of r.existing) nodes.set(n.name, problemNode(n));
     const batch = await placeWorkloads(
       workloads,
-      { catalog: [...catalog.values()], quota, nodes: [...nodes.values()] },
+      {
+        catalog: [...catalog.values()],
+        quota,
+        nodes: [...nodes.values()],
+        existingOnly: requests.some((r) => r.existingOnly),
+      },
       (problem) => this.o.planner.plan(problem),
     );
     const outcomes = new Map(batch.outcomes.map((o) => [o.workload, o]));
     const workspaces = new Map(requests.map((r) => [keyOf(r.ws), r.ws]));
-    /** The Machine a host launches for its `index`-th new node of `sku`. */
-    const hostMachine = (host: string, sku: string, index: number) =>
-      machineName(workspaces.get(host)!, sku, index);
+    /** The Machine or NodeClaim a host launches for its `index`-th new node of `sku`. */
+    const hostObject = (host: string, sku: string, index: number) =>
+      nodeObjectName(workspaces.get(host)!, sku, index);
     const hosted = new Map<string, WorkloadPlacement>();
     for (const o of batch.outcomes) if ("placement" in o) hosted.set(o.workload, o.placement);
 
@@ -182,19 +196,17 @@ export class PlacementBatcher {
       }
       const o = outcomes.get(keyOf(r.ws))!;
       if ("failure" in o) {
-        return {
-          answer: { kind: "failed", error: new PlacementError("NoCapacity", o.failure.reason) },
-          launches: none,
-        };
+        const error = placementFailure(r.ws, r.req, o.failure, c.ctx, r.existing);
+        return { answer: { kind: "failed", error }, launches: none };
       }
       const p = o.placement;
-      const sharedMachines: SharedMachine[] = p.sharedNodes.map(({ node, host }) => {
+      const sharedNodes: SharedNode[] = p.sharedNodes.map(({ node, host }) => {
         const nodes = hosted.get(host)!.newNodes;
         const index = nodes.findIndex((n) => n.name === node);
-        return { workspace: host, machine: hostMachine(host, nodes[index]!.sku, index) };
+        return { name: hostObject(host, nodes[index]!.sku, index), launchedBy: host };
       });
-      const placement: Placement = { ...fromPolicy(p), ...(sharedMachines.length ? { sharedMachines } : {}) };
-      const launches = new Set(p.newNodes.map((n, index) => machineName(r.ws, n.sku, index)));
+      const placement: Placement = { ...fromPolicy(p), ...(sharedNodes.length ? { sharedNodes } : {}) };
+      const launches = new Set(p.newNodes.map((n, index) => nodeObjectName(r.ws, n.sku, index)));
       return { answer: { kind: "placed", placement }, launches };
     });
   }

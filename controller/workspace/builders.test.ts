@@ -5,10 +5,11 @@ import { describe, expect, it } from "vitest";
 import type { Workspace } from "../../crds/index.ts";
 import { findSku } from "../../planner/catalog/index.ts";
 import type { V1Container, V1PodTemplateSpec, V1StatefulSet } from "@kubernetes/client-node";
-import { inferenceRuntime, mustGetPreset, tuningRuntime } from "../../presets/index.ts";
+import { contract, inferenceRuntime, mustGetPreset, tuningRuntime } from "../../presets/index.ts";
 import { runLaunch } from "../../presets/runtime/fixtures.ts";
 import { desiredMachine, nodeLabelsFor } from "./machines.ts";
-import { headlessServiceName, leaderStatefulSetName, machineName, workerStatefulSetName } from "./naming.ts";
+import { headlessServiceName, leaderStatefulSetName, workerStatefulSetName } from "./naming.ts";
+import { nodeObjectName as machineName } from "../nodeprovision/index.ts";
 import { PlacementError, placeOnInstanceType, placeWithPlanner, type Placement } from "./placement.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { modelNeed } from "./requirement.ts";
@@ -110,14 +111,14 @@ describe("placement on a named instance type", () => {
 });
 
 describe("Machines", () => {
-  it("are named deterministically within a DNS label, per workspace, SKU and index", () => {
+  it("are named deterministically as an AKS agent pool (ws + 9 hex), per workspace, SKU and index", () => {
     const ws = example("kaito_workspace_phi_3.yaml");
     const a = machineName(ws, "Standard_NC6s_v3", 0);
     expect(machineName(ws, "Standard_NC6s_v3", 0)).toBe(a);
     expect(machineName(ws, "Standard_NC6s_v3", 1)).not.toBe(a);
     expect(machineName(ws, "Standard_NC12s_v3", 0)).not.toBe(a);
     const long = { ...ws, metadata: { ...ws.metadata, name: "x".repeat(80) } };
-    expect(machineName(long, "Standard_NC6s_v3", 7)).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    expect(machineName(long, "Standard_NC6s_v3", 7)).toMatch(/^[a-z][a-z0-9]{0,10}$/);
   });
 
   it("leave a short workspace's multi-node objects their plain names and fit a 63-character one's", () => {
@@ -155,7 +156,7 @@ describe("Machines", () => {
       operator: "In",
       values: ["Standard_NC6s_v3"],
     });
-    expect(m.spec?.resources?.requests).toEqual({ "nvidia.com/gpu": "1" });
+    expect(m.spec?.resources?.requests).toEqual({ "nvidia.com/gpu": "1", storage: "1024Gi" });
     expect(m.spec?.taints).toEqual([{ key: "sku", value: "gpu", effect: "NoSchedule" }]);
     expect(
       nodeLabelsFor({
@@ -186,7 +187,11 @@ describe("workloads", () => {
     const template = inferencePodTemplate(
       ws,
       placement,
-      inferenceRuntime(preset, { gpus: 1 }),
+      inferenceRuntime(preset, {
+        gpus: 1,
+        runtime: "transformers",
+        adapters: [{ name: "phi-3-adapter", strength: "0.5" }],
+      }),
       ["node-b", "node-a"],
       3.8,
     );
@@ -199,24 +204,27 @@ describe("workloads", () => {
       effect: "NoSchedule",
       operator: "Equal",
     });
-    const terms =
-      pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!
-        .matchExpressions!;
-    expect(terms).toContainEqual({
-      key: "kubernetes.io/hostname",
-      operator: "In",
-      values: ["node-a", "node-b"],
-    });
+    const nodeTerms =
+      pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
+    // One term per planned node (a field selector takes one value), each with the labels.
+    expect(nodeTerms.map((t) => t.matchFields)).toEqual([
+      [{ key: "metadata.name", operator: "In", values: ["node-a"] }],
+      [{ key: "metadata.name", operator: "In", values: ["node-b"] }],
+    ]);
+    const terms = nodeTerms[1]!.matchExpressions!;
     expect(terms).toContainEqual({ key: "apps", operator: "In", values: ["phi-3-adapter"] });
     expect(d.spec!.template.metadata!.annotations).toMatchObject({
       "kaito.sh/planned-nodes": "node-a,node-b",
     });
-    // The adapter arrives through an init container into a shared volume, its strength to the runtime.
-    expect(pod.initContainers?.map((c) => c.image)).toEqual(["ACR_REPO_HERE.azurecr.io/ADAPTER_HERE:0.0.1"]);
-    expect(pod.containers[0]!.env).toContainEqual({
-      name: "KAITO_ADAPTER_STRENGTHS",
-      value: "phi-3-adapter=1.0",
-    });
+    // The adapter is unpacked by a puller (its image never runs) into the shared adapters volume;
+    // the transformers server reads its strength from the variable named after it.
+    expect(pod.initContainers?.map((c) => c.image)).toEqual([contract.PULLER_IMAGE]);
+    expect(pod.initContainers?.[0]?.command?.slice(-3)).toEqual([
+      "ACR_REPO_HERE.azurecr.io/ADAPTER_HERE:0.0.1",
+      "/mnt/adapter/phi-3-adapter",
+      contract.PULL_AUTH_DIR,
+    ]);
+    expect(pod.containers[0]!.env).toContainEqual({ name: "phi-3-adapter", value: "0.5" });
     expect(d.metadata!.ownerReferences?.[0]).toMatchObject({
       kind: "Workspace",
       name: "workspace-phi-3-mini-adapter",
@@ -236,10 +244,13 @@ describe("workloads", () => {
         secret: expect.objectContaining({ secretName: "ACR_REGISTRY_SECRET_HERE" }),
       }),
     );
-    const text = JSON.stringify(pod.containers.map((c) => [c.env, c.args, c.command]));
+    const all = [...(pod.initContainers ?? []), ...pod.containers];
+    const text = JSON.stringify(all.map((c) => [c.env, c.args, c.command]));
     expect(text).not.toContain("ACR_REGISTRY_SECRET_HERE");
-    expect(pod.initContainers?.[0]?.args?.[0]).toContain("dolly-15k-oai-style");
-    expect(pod.containers.map((c) => c.name)).toEqual(["tuner", "results-pusher"]);
+    expect(pod.initContainers?.[0]?.command?.at(-1)).toContain("dolly-15k-oai-style");
+    // The trainer runs to completion first; the pusher then sees its outcome.
+    expect(pod.initContainers?.map((c) => c.name)).toEqual(["data-downloader", "tuner"]);
+    expect(pod.containers.map((c) => c.name)).toEqual(["pusher"]);
   });
 
   it("hands a gated model's token to the runtime only by reference to its Secret", () => {
@@ -264,7 +275,8 @@ describe("workloads", () => {
       tuningRuntime(mustGetPreset("phi-3-mini-4k-instruct"), "qlora", { gpus: 1 }),
       ["n"],
     );
-    expect(job.spec!.template.spec!.containers[0]!.env).toContainEqual(hfToken);
+    const tuner = job.spec!.template.spec!.initContainers!.find((c) => c.name === "tuner")!;
+    expect(tuner.env).toContainEqual(hfToken);
 
     // Without the option there is no token variable at all.
     const plain = example("kaito_workspace_phi_3.yaml");

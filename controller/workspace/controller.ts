@@ -1,5 +1,5 @@
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import type { Machine, Workspace, WorkspaceCondition, WorkspaceConditionType } from "../../crds/index.ts";
+import type { Workspace, WorkspaceCondition, WorkspaceConditionType } from "../../crds/index.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { errorMessage, isUserError } from "../../lib/errors.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
@@ -16,30 +16,35 @@ import {
   type Reconciler,
   type Result,
 } from "../../kube/runtime/reconciler.ts";
+import {
+  capacityFailureReasons,
+  osDiskGiB,
+  type NodeProvisioner,
+  type ResourceState,
+} from "../nodeprovision/index.ts";
+import { findSku } from "../../planner/catalog/index.ts";
 import { reusableNodes } from "./nodes.ts";
 import { isPlacementError, type Placement } from "./placement.ts";
 import type { PlacementBatcher } from "./batch.ts";
 import { placementDecision } from "./plan.ts";
 import { modelNeed } from "./requirement.ts";
-import {
-  capacityFailureReasons,
-  deleteMachines,
-  reconcileMachines,
-  type ResourceState,
-} from "./resources.ts";
 import { reconcileWorkload, type WorkloadCaches, type WorkloadState } from "./workload.ts";
+import { isWorkloadConfigError } from "./configmaps.ts";
 
 export const workspaceFinalizer = "workspace.kaito.sh/finalizer";
 
 /** A launch that failed for a user-named instance type is retried after this long. */
 const capacityRetryMs = 60_000;
+/** A missing or broken config ConfigMap is looked at again after this long (ConfigMaps are not watched). */
+const configRetryMs = 30_000;
 
 export interface WorkspaceDependencies {
   client: KubeClient;
   planner: PlannerClient;
   recorder: EventRecorder;
   clock: Clock;
-  machines: Informer<Machine & KubeObject>;
+  /** Where the workspace's nodes come from (`--node-provisioner`). */
+  provisioner: NodeProvisioner;
   nodes: Informer<V1Node & KubeObject>;
   pods: Informer<V1Pod & KubeObject>;
   workloads: WorkloadCaches;
@@ -52,16 +57,17 @@ export interface WorkspaceDependencies {
   offering?: OfferingSource;
   /** Plans workspaces that arrive together as one problem (batch.ts); absent, one at a time. */
   batcher?: PlacementBatcher;
-  /** The Workspaces' cache, by namespace/name: the hosts of shared Machines. */
+  /** The Workspaces' cache, by namespace/name: the launchers of shared nodes. */
   workspaces?: Informer<Workspace & KubeObject>;
 }
 
 type Conditions = WorkspaceCondition[] | undefined;
 
 /**
- * Turns a Workspace into Machines and a workload, one phase after the other on one in-memory
- * copy: model need → placement → Machines (ResourceReady) → workload (InferenceReady, or
- * JobStarted and WorkspaceSucceeded) → WorkspaceReady. Status is written once, at the end.
+ * Turns a Workspace into nodes and a workload, one phase after the other on one in-memory copy:
+ * model need → placement → nodes through the NodeProvisioner (Machines, NodeClaims, or the user's
+ * own nodes; ResourceReady) → workload (InferenceReady, or JobStarted and WorkspaceSucceeded) →
+ * WorkspaceReady. Status is written once, at the end.
  */
 export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   private readonly d: WorkspaceDependencies;
@@ -99,7 +105,8 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     }
     ws.status.observedGeneration = ws.metadata?.generation;
     await this.writeStatus(ws, before);
-    if (failure && !isUserError(failure) && !isPlacementError(failure)) throw failure;
+    if (failure && !isUserError(failure) && !isPlacementError(failure) && !isWorkloadConfigError(failure))
+      throw failure;
     if (failure && isUserError(failure)) throw new TerminalError(errorMessage(failure));
     return result;
   }
@@ -108,12 +115,14 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     const status = ws.status!;
     const need = modelNeed(ws);
     const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list());
+    const provisioner = this.d.provisioner;
     const decision = await placementDecision(ws, need, {
       planner: this.d.planner,
       existing,
-      machines: this.d.machines.list(),
+      launches: provisioner.launches(),
       offering: this.d.offering,
       signal: ctx.signal,
+      existingOnly: !provisioner.createsNodes,
       batcher: this.d.batcher,
       workspace: (key) => this.d.workspaces?.get(key),
     });
@@ -132,24 +141,18 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
 
     const backoff = this.capacityBackoff(ws);
     if (backoff > 0) return { requeueAfterMs: backoff };
-    const resources = await reconcileMachines(
-      ws,
-      placement,
-      this.d.machines.list(),
-      this.d.client,
-      this.d.recorder,
-    );
+    const resources = await provisioner.reconcile(ws, {
+      instanceType: placement.instanceType,
+      newNodes: placement.newNodes,
+      existingNodes: placement.existingNodes,
+      gpusPerNode: findSku(placement.instanceType)?.gpus ?? placement.gpusPerPod,
+      osDiskGiB: osDiskGiB(need.kind === "preset" ? need.requirement.totalGpuMemoryGiB : undefined),
+      shared: (placement.sharedNodes ?? []).map((s) => s.name),
+    });
     status.machines = resources.machines;
     const afterResources = this.recordResources(ws, resources);
-    if (resources.kind === "launchFailed" && ws.resource.instanceType) {
-      // Clear the failed launch; a fresh Machine is created once the back-off has passed.
-      const failed = this.d.machines
-        .list()
-        .filter((m) =>
-          m.status?.conditions?.some((c) => c.type === "MachineLaunched" && c.status === "False"),
-        );
-      await deleteMachines(ws, failed, this.d.client);
-    }
+    // Clear the failed launch; a fresh one is made once the back-off has passed.
+    if (resources.kind === "launchFailed" && ws.resource.instanceType) await provisioner.clearFailed(ws);
     if (resources.kind !== "ready") {
       this.setWorkload(ws, undefined);
       return afterResources;
@@ -224,11 +227,11 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       nodesPerReplica: p.nodesPerReplica,
       newNodes: p.newNodes,
       existingNodes: p.existingNodes,
-      ...(p.sharedMachines?.length ? { sharedMachines: p.sharedMachines } : {}),
+      ...(p.sharedNodes?.length ? { sharedNodes: p.sharedNodes } : {}),
     };
     if (replanned) {
-      const shared = p.sharedMachines?.length
-        ? ` and ${p.sharedMachines.length} node(s) it shares with ${[...new Set(p.sharedMachines.map((s) => s.workspace))].join(", ")}`
+      const shared = p.sharedNodes?.length
+        ? ` and ${p.sharedNodes.length} node(s) it shares with ${[...new Set(p.sharedNodes.map((s) => s.launchedBy))].join(", ")}`
         : "";
       const reuse =
         (p.existingNodes.length ? ` and ${p.existingNodes.length} existing node(s)` : "") + shared;
@@ -380,11 +383,17 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       this.d.recorder.event(ws, "Warning", "InvalidSpec", message);
       return {};
     }
+    if (isWorkloadConfigError(e)) {
+      this.condition(ws, "WorkspaceReady", "False", "InvalidConfig", message);
+      this.d.recorder.event(ws, "Warning", "InvalidConfig", message);
+      return { requeueAfterMs: configRetryMs };
+    }
     if (isPlacementError(e)) {
       this.condition(ws, "ResourceReady", "False", e.reason, message);
       this.condition(ws, "WorkspaceReady", "False", e.reason, message);
       this.d.recorder.event(ws, "Warning", e.reason, message);
       // Capacity and the sizes on offer change without the Workspace changing: look again later.
+      // byo's NotEnoughNodes is retried when a node changes (the Node watch), not on a timer.
       return e.reason === "NoCapacity" ||
         e.reason === "InstanceTypeNotOffered" ||
         e.reason === "QuotaExceeded"
@@ -412,11 +421,14 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     );
   }
 
-  /** Deletion: Machines go first (their finalizers remove nodes and instances), then our finalizer. */
+  /**
+   * Deletion: the node objects go first (their finalizers remove nodes and instances), then our
+   * finalizer. byo deletes nothing: the nodes are the user's.
+   */
   private async finalize(ws: Workspace & KubeObject): Promise<Result> {
     this.d.batcher?.forget(ws);
     if (!ws.metadata?.finalizers?.includes(workspaceFinalizer)) return {};
-    const gone = await deleteMachines(ws, this.d.machines.list(), this.d.client);
+    const gone = await this.d.provisioner.delete(ws);
     if (!gone) {
       const before = structuredClone(ws.status ?? {}) as Record<string, unknown>;
       ws.status ??= {};
@@ -425,7 +437,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
         "WorkspaceDeleting",
         "True",
         "DeletingMachines",
-        "Waiting for the workspace's Machines to be deleted.",
+        `Waiting for the workspace's ${this.d.provisioner.kind ?? "node object"}s to be deleted.`,
       );
       await this.writeStatus(ws, before);
       return {};
@@ -442,7 +454,14 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       },
       "merge",
     );
-    this.d.recorder.event(ws, "Normal", "Deleted", "All Machines of the workspace are gone.");
+    this.d.recorder.event(
+      ws,
+      "Normal",
+      "Deleted",
+      this.d.provisioner.kind
+        ? `All ${this.d.provisioner.kind}s of the workspace are gone.`
+        : "The workspace is gone; its nodes are the user's and stay.",
+    );
     return {};
   }
 }

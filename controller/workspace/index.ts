@@ -1,6 +1,6 @@
 import type { V1Deployment, V1Job, V1Node, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
-import type { Machine, Workspace } from "../../crds/index.ts";
-import { workspaceLabel, workspaceNamespaceLabel } from "../../crds/index.ts";
+import { workspaceLabel, type Workspace } from "../../crds/index.ts";
+import { gpuPodScope, nodeScope } from "../../kube/caches.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import { resources as api, type Resource } from "../../kube/resources.ts";
@@ -10,19 +10,20 @@ import { ControllerBuilder } from "../../kube/runtime/builder.ts";
 import type { Controller } from "../../kube/runtime/controller.ts";
 import { PlacementBatcher } from "./batch.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
+import { createNodeProvisioner, type NodeProvisionerConfig } from "../nodeprovision/index.ts";
 import { WorkspaceReconciler } from "./controller.ts";
 import { registerWorkspaceMetrics } from "./metrics.ts";
 
 export { workspaceFinalizer } from "./controller.ts";
 export { defaultSchedulerName } from "./workload.ts";
 
-/** The Machine's workspace, from its labels: Machines are cluster-scoped, so no ownerReference. */
-function workspaceOfMachine(m: KubeObject): string[] {
-  const labels = m.metadata?.labels ?? {};
-  const name = labels[workspaceLabel];
-  const namespace = labels[workspaceNamespaceLabel];
-  return name && namespace ? [`${namespace}/${name}`] : [];
-}
+/**
+ * What the controller creates (Deployments, StatefulSets, Jobs, Services) carries the workspace
+ * label, and its caches hold only objects with it: the rest of the cluster's workloads stay out of
+ * memory. An object of ours that loses the label leaves the cache and the next reconcile applies
+ * it again, label included.
+ */
+export const ownedScope = { labelSelector: workspaceLabel };
 
 export function registerWorkspaceController(
   manager: Manager,
@@ -33,6 +34,8 @@ export function registerWorkspaceController(
     schedulerName: string;
     /** What the cloud can launch now; only where this process has the cloud. */
     offering?: OfferingSource;
+    /** How nodes are made (default: builtin Machines). */
+    nodeProvisioner?: NodeProvisionerConfig;
     /**
      * The batching window of workspaces that arrive together (batch.ts): default 1 s idle,
      * 10 s at most; false plans each workspace alone.
@@ -41,7 +44,10 @@ export function registerWorkspaceController(
   },
 ): void {
   const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
-  const machines = manager.informer<Machine & KubeObject>(api.machines);
+  const provisioner = createNodeProvisioner(deps.nodeProvisioner ?? { mode: "builtin" }, {
+    manager,
+    recorder: deps.recorder,
+  });
   const batcher =
     deps.batching === false
       ? undefined
@@ -62,18 +68,18 @@ export function registerWorkspaceController(
     clock: manager.clock,
     schedulerName: deps.schedulerName,
     offering: deps.offering,
-    machines,
-    nodes: manager.informer<V1Node & KubeObject>(api.nodes),
-    pods: manager.informer<V1Pod & KubeObject>(api.pods),
+    provisioner,
+    nodes: manager.informer<V1Node & KubeObject>(api.nodes, nodeScope),
+    pods: manager.informer<V1Pod & KubeObject>(api.pods, gpuPodScope),
     workloads: {
-      deployments: manager.informer<V1Deployment & KubeObject>(api.deployments),
-      statefulSets: manager.informer<V1StatefulSet & KubeObject>(api.statefulSets),
-      jobs: manager.informer<V1Job & KubeObject>(api.jobs),
-      services: manager.informer<KubeObject>(api.services),
+      deployments: manager.informer<V1Deployment & KubeObject>(api.deployments, ownedScope),
+      statefulSets: manager.informer<V1StatefulSet & KubeObject>(api.statefulSets, ownedScope),
+      jobs: manager.informer<V1Job & KubeObject>(api.jobs, ownedScope),
+      services: manager.informer<KubeObject>(api.services, ownedScope),
     },
   });
   registerWorkspaceMetrics(manager.registry, workspaces, manager.clock);
-  const owned = (r: Resource) => manager.informer<KubeObject>(r);
+  const owned = (r: Resource) => manager.informer<KubeObject>(r, ownedScope);
   const controller: Controller<Workspace & KubeObject> = ControllerBuilder.named<Workspace & KubeObject>(
     "workspace",
   )
@@ -81,7 +87,10 @@ export function registerWorkspaceController(
     .owns(owned(api.deployments))
     .owns(owned(api.statefulSets))
     .owns(owned(api.jobs))
-    .watches(machines, workspaceOfMachine)
+    // Machines and NodeClaims map to their workspace by label (they are cluster-scoped, so no
+    // ownerReference) and to the workspaces sharing them; byo's Nodes wake the workspaces
+    // waiting for nodes.
+    .watches(provisioner.watched, (o) => provisioner.workspacesOf(o))
     .withConcurrency(deps.concurrency ?? 4)
     .complete(reconciler, { metrics: manager.metrics, clock: manager.clock, log: manager.log });
   manager.addController(controller);

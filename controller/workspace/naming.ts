@@ -5,19 +5,7 @@ function shortHash(text: string, length: number): string {
   return createHash("sha256").update(text).digest("hex").slice(0, length);
 }
 
-/**
- * A Machine's name, and so its node's: the same for the same workspace, SKU and index on every
- * reconcile and after any restart, so a crash between "create" and "record" can never produce a
- * second Machine. The uid keeps a recreated workspace of the same name from adopting Machines its
- * predecessor is still deleting; the SKU part lets a replan to another SKU create its Machines
- * while the old ones drain. At most 63 characters, a DNS label like every node name.
- */
-export function machineName(ws: Workspace, sku: string, index: number): string {
-  const m = ws.metadata!;
-  const owner = shortHash(`${m.namespace}/${m.name}/${m.uid ?? ""}`, 6);
-  const prefix = (m.name ?? "ws").slice(0, 40).replace(/-+$/, "");
-  return `${prefix}-${owner}-${shortHash(sku.toLowerCase(), 4)}-${index}`;
-}
+// Machine and NodeClaim names (`ws` + 9 hex, deterministic) live in ../nodeprovision/naming.ts.
 
 /**
  * The Deployment, Job and Service of a workspace share its name, as in KAITO. A replica spanning

@@ -64,13 +64,13 @@ describe("nodes a plan may reuse", () => {
     const ws = workspace("crashed", 2);
     const need = modelNeed(ws);
     const signal = new AbortController().signal;
-    const fresh = await decidePlacement(ws, need, { planner, existing: [], machines: [], signal });
+    const fresh = await decidePlacement(ws, need, { planner, existing: [], launches: [], signal });
     const first = desiredMachine(ws, { name: fresh.placement.instanceType, gpus: 1 }, 0);
     const up = node(first.metadata!.name!, fresh.placement.instanceType, 1, first.metadata!.labels!);
     const again = await decidePlacement(ws, need, {
       planner,
       existing: reusableNodes(ws, [up], []),
-      machines: [],
+      launches: [],
       signal,
     });
     expect(again.placement).toMatchObject({

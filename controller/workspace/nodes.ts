@@ -15,20 +15,27 @@ function podGpus(pod: V1Pod): number {
   );
 }
 
-/** nvidia.com/gpu requested by running or pending pods, per node. */
-export function gpusInUse(pods: readonly V1Pod[]): Map<string, number> {
+/** nvidia.com/gpu requested by running or pending pods, per node, except those of `except`. */
+export function gpusInUse(pods: readonly V1Pod[], except?: Workspace): Map<string, number> {
   const used = new Map<string, number>();
   for (const p of pods) {
     const node = p.spec?.nodeName;
     if (!node || p.status?.phase === "Succeeded" || p.status?.phase === "Failed") continue;
+    if (
+      except &&
+      p.metadata?.namespace === except.metadata!.namespace &&
+      p.metadata?.labels?.[workspaceLabel] === except.metadata!.name
+    )
+      continue;
     used.set(node, (used.get(node) ?? 0) + podGpus(p));
   }
   return used;
 }
 
 /**
- * Ready GPU nodes that carry every label the workspace selects and are no workspace's Machines:
- * the nodes (brought by the user) a plan may put replicas on at no new cost.
+ * Ready GPU nodes that carry every label the workspace selects and are no workspace's Machines or
+ * NodeClaims: the nodes (brought by the user) a plan may put replicas on at no new cost. GPUs the
+ * workspace's own pods hold count as free, so a plan that already uses a node keeps finding it.
  */
 export function reusableNodes(
   ws: Workspace,
@@ -36,7 +43,7 @@ export function reusableNodes(
   pods: readonly V1Pod[],
 ): ExistingGpuNode[] {
   const wanted = nodeLabelsFor(ws);
-  const used = gpusInUse(pods);
+  const used = gpusInUse(pods, ws);
   const out: ExistingGpuNode[] = [];
   for (const n of nodes) {
     const labels = n.metadata?.labels ?? {};

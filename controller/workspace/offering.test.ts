@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Machine, MachineCondition, Workspace } from "../../crds/index.ts";
+import type { MachineCondition, Workspace } from "../../crds/index.ts";
 import { timestamp } from "../../kube/conditions.ts";
 import { mustFindSku } from "../../planner/catalog/index.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { fakeInstanceType } from "../../provisioner/cloud/fake/index.ts";
 import type { OfferingSnapshot, OfferingSource } from "../../provisioner/index.ts";
+import { launchOfMachine, type NodeLaunch } from "../nodeprovision/index.ts";
 import { desiredMachine } from "./machines.ts";
 import { launchLimits } from "./offering.ts";
 import { isPlacementError, placeWithPlanner } from "./placement.ts";
@@ -50,7 +51,7 @@ function machine(
   index: number,
   launched?: { status: MachineCondition["status"]; at: number },
   deleting = false,
-): Machine {
+): NodeLaunch {
   const m = desiredMachine(ws, { name: size, gpus: 1 }, index);
   if (deleting) m.metadata!.deletionTimestamp = timestamp(readAt);
   if (launched) {
@@ -66,7 +67,7 @@ function machine(
       ],
     };
   }
-  return m;
+  return launchOfMachine(m);
 }
 
 const source = (r: OfferingSnapshot | undefined): OfferingSource => ({ current: async () => r });
@@ -150,7 +151,7 @@ describe("planning within what the cloud offers", () => {
     const { placement } = await decidePlacement(phi3, need, {
       planner,
       existing: [],
-      machines: [launching],
+      launches: [launching],
       offering: source(limits),
       signal,
     });
@@ -166,7 +167,7 @@ describe("a named instance type the cloud does not offer", () => {
     const failure = await decidePlacement(named, need, {
       planner,
       existing: [],
-      machines: [],
+      launches: [],
       offering: source(reading([t4])),
       signal,
     }).catch((e: unknown) => e);
@@ -181,7 +182,7 @@ describe("a named instance type the cloud does not offer", () => {
       const { placement } = await decidePlacement(named, need, {
         planner,
         existing: [],
-        machines: [],
+        launches: [],
         offering,
         signal,
       });
@@ -193,7 +194,7 @@ describe("a named instance type the cloud does not offer", () => {
     const { placement } = await decidePlacement(named, need, {
       planner,
       existing: [],
-      machines: [machine(named, a100, 0, { status: "True", at: readAt - 3_600_000 })],
+      launches: [machine(named, a100, 0, { status: "True", at: readAt - 3_600_000 })],
       offering: source(reading([t4])),
       signal,
     });
@@ -205,11 +206,11 @@ describe("a named instance type beyond its family's vCPU quota", () => {
   const a100Vcpus = mustFindSku(a100).vcpus;
   const named = workspace("named-quota", { instanceType: a100, count: 2 });
   const need = modelNeed(named);
-  const decide = (quota: Record<string, number>, machines: Machine[] = []) =>
+  const decide = (quota: Record<string, number>, launches: NodeLaunch[] = []) =>
     decidePlacement(named, need, {
       planner,
       existing: [],
-      machines,
+      launches,
       offering: source(reading([a100], quota)),
       signal,
     });

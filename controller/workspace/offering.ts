@@ -1,10 +1,8 @@
-import type { Machine, Workspace } from "../../crds/index.ts";
-import { findCondition } from "../../kube/conditions.ts";
+import type { Workspace } from "../../crds/index.ts";
 import { parseQuantity } from "../../kube/quantity.ts";
 import { findSku, normalizeFamily } from "../../planner/catalog/index.ts";
 import type { OfferingSnapshot } from "../../provisioner/index.ts";
-import { machineInstanceType } from "./machines.ts";
-import { machinesOf } from "./resources.ts";
+import type { NodeLaunch } from "../nodeprovision/index.ts";
 
 /** What a plan may launch: the sizes on offer and the vCPUs each family may still take. */
 export interface LaunchLimits {
@@ -28,7 +26,7 @@ const stampResolutionMs = 1_000;
  *
  * The reading's quota is an instant figure, and the cloud counts an instance only once it exists.
  * So, per family:
- * - Machines of other workspaces that are still launching, or launched after the reading began,
+ * - Launches (Machines or NodeClaims) of other workspaces that are still launching, or launched after the reading began,
  *   are not in it yet: their vCPUs come off the headroom, or two workspaces planned a few seconds
  *   apart would both spend the same vCPUs.
  * - This workspace's own Machines that the reading counts go back on: a plan covers the whole
@@ -44,7 +42,7 @@ const stampResolutionMs = 1_000;
 export function launchLimits(
   reading: OfferingSnapshot,
   ws: Workspace,
-  machines: readonly Machine[],
+  launches: readonly NodeLaunch[],
 ): LaunchLimits {
   const offered = new Set<string>();
   const familyOf = new Map<string, string>();
@@ -61,10 +59,10 @@ export function launchLimits(
   for (const [family, headroom] of Object.entries(reading.quota))
     quota.set(normalizeFamily(family), headroom);
 
-  const own = new Set(machinesOf(ws, machines));
-  for (const m of machines) {
-    if (m.metadata?.deletionTimestamp) continue;
-    const size = machineInstanceType(m);
+  const key = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+  for (const m of launches) {
+    if (m.deleting) continue;
+    const size = m.instanceType;
     if (!size) continue;
     const sku = findSku(size);
     const familyName = familyOf.get(size.toLowerCase()) ?? sku?.family;
@@ -73,14 +71,14 @@ export function launchLimits(
     const headroom = quota.get(family);
     if (headroom === undefined) continue;
     const vcpus = vcpusOf.get(size.toLowerCase()) ?? sku?.vcpus ?? 0;
-    const launched = findCondition(m.status?.conditions, "MachineLaunched");
-    if (launched?.status === "False") continue;
+    if (m.launched === "False") continue;
+    const own = m.workspace === key;
     const counted =
-      launched?.status === "True" &&
-      launched.lastTransitionTime !== undefined &&
-      Date.parse(launched.lastTransitionTime) + stampResolutionMs <= reading.readAt;
-    if (own.has(m) && counted) quota.set(family, headroom + vcpus);
-    else if (!own.has(m) && !counted) quota.set(family, headroom - vcpus);
+      m.launched === "True" &&
+      m.launchedAt !== undefined &&
+      Date.parse(m.launchedAt) + stampResolutionMs <= reading.readAt;
+    if (own && counted) quota.set(family, headroom + vcpus);
+    else if (!own && !counted) quota.set(family, headroom - vcpus);
   }
   for (const [family, headroom] of quota) quota.set(family, Math.max(0, Math.floor(headroom)));
 

@@ -1,4 +1,4 @@
-import type { SharedMachine, Workspace } from "../../crds/index.ts";
+import type { SharedNode, Workspace } from "../../crds/index.ts";
 import { findSku, normalizeFamily, type Sku } from "../../planner/catalog/index.ts";
 import { shapeOn, type Demand, type SkuSpec } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
@@ -30,10 +30,10 @@ export interface Placement {
   /** Nodes that exist already and take replicas at no new cost. */
   existingNodes: string[];
   /**
-   * Machines another Workspace of the same batch launches and this one shares (planned
-   * together, same labels); absent when none.
+   * Nodes (by their Machine or NodeClaim) that another Workspace of the same batch launches and
+   * this one shares (planned together, same labels); absent when none.
    */
-  sharedMachines?: SharedMachine[];
+  sharedNodes?: SharedNode[];
   costPerHour: number;
   /**
    * Why the placement gives a named instance type a node count other than `resource.count` (one
@@ -50,7 +50,8 @@ export class PlacementError extends Error {
     | "InstanceTypeTooSmall"
     | "InstanceTypeNotOffered"
     | "QuotaExceeded"
-    | "NoCapacity";
+    | "NoCapacity"
+    | "NotEnoughNodes";
   constructor(reason: PlacementError["reason"], message: string) {
     super(message);
     this.reason = reason;
@@ -172,6 +173,48 @@ export function quotaExceededError(
 }
 
 /**
+ * byo: the replicas that do not fit on the Ready GPU nodes matching the labelSelector, and the GPUs
+ * they lack, in one sentence (the workspace is planned again when a node changes).
+ */
+export function notEnoughNodesError(
+  ws: Workspace,
+  missingReplicas: number,
+  gpusPerReplica: number,
+  candidates: readonly ExistingGpuNode[],
+  multiNode = false,
+): PlacementError {
+  const selector = Object.entries(nodeLabelsFor(ws))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const free = candidates.reduce((sum, n) => sum + n.freeGpus, 0);
+  const size = ws.resource.instanceType ? ` ${ws.resource.instanceType}` : "";
+  const what = multiNode
+    ? `one replica of this model spans several${size} nodes, which bring-your-own nodes cannot run`
+    : `${missingReplicas} replica(s) of ${gpusPerReplica} GPU(s) do not fit: ${missingReplicas * gpusPerReplica} GPU(s) missing`;
+  return new PlacementError(
+    "NotEnoughNodes",
+    `${what} on the Ready${size} GPU nodes labelled ${selector || "(any)"} (${candidates.length} node(s), ${free} free GPU(s)); add or label GPU nodes and the workspace is planned again.`,
+  );
+}
+
+/** byo: the SKU of an existing node, from the catalogue or else its GPU feature discovery labels. */
+function existingNodeSku(node: ExistingGpuNode): SkuSpec | undefined {
+  const known = findSku(node.sku);
+  if (known) return { ...toSkuSpec(known), name: node.sku };
+  const gpus = Number(node.labels["nvidia.com/gpu.count"] ?? 0);
+  const memoryMiB = Number(node.labels["nvidia.com/gpu.memory"] ?? 0);
+  if (!(gpus > 0 && memoryMiB > 0)) return undefined;
+  return {
+    name: node.sku,
+    gpus,
+    gpuMemoryGiB: memoryMiB / 1024,
+    vcpus: 1, // any: the family has no quota, so no node of it is ever added
+    family: `byo-${node.sku}`,
+    pricePerHour: 0,
+  };
+}
+
+/**
  * The planning problem's quota for the catalogue's families, from the limits keyed by the cloud's
  * spelling of each size's family (which may differ from the catalogue's).
  */
@@ -186,6 +229,69 @@ function plannerQuota(skus: readonly Sku[], limits: LaunchLimits | undefined): R
   return quota;
 }
 
+/** What a plan may use: the sizes and the vCPU quota new nodes may take, or existing nodes only. */
+export interface PlanningContext {
+  skus: SkuSpec[];
+  quota: Record<string, number>;
+  /** byo: nothing new is launched; `skus` are the existing nodes' sizes. */
+  existingOnly?: boolean;
+}
+
+/**
+ * byo: the existing nodes' sizes (from the catalogue, or else their GPU feature discovery labels)
+ * are the catalogue, and nothing new may be launched. Throws NotEnoughNodes when no node's size is
+ * known, with the GPUs one replica would take on a 24 GiB GPU.
+ */
+export function existingOnlyContext(
+  ws: Workspace,
+  req: Requirement,
+  existing: readonly ExistingGpuNode[],
+): PlanningContext {
+  const skus = [
+    ...new Map(
+      existing.flatMap((n) => {
+        const sku = existingNodeSku(n);
+        return sku ? [[n.sku, sku] as const] : [];
+      }),
+    ).values(),
+  ];
+  if (skus.length === 0)
+    throw notEnoughNodesError(ws, ws.resource.count ?? 1, gpusFor(req, [{ gpuMemoryGiB: 24 }]), existing);
+  return { skus, quota: {}, existingOnly: true };
+}
+
+/** The fewest GPUs (a power of two) one replica takes on the GPUs of any of `skus`. */
+function gpusFor(req: Requirement, skus: readonly { gpuMemoryGiB: number }[]): number {
+  return Math.min(
+    ...skus.map((s) => {
+      let k = 1;
+      while (k * s.gpuMemoryGiB < req.totalGpuMemoryGiB) k *= 2;
+      return k;
+    }),
+  );
+}
+
+/**
+ * The error for a workspace the placement policy could not place: byo says how many replicas and
+ * GPUs are missing on its nodes (NotEnoughNodes); otherwise the policy's reason (NoCapacity).
+ */
+export function placementFailure(
+  ws: Workspace,
+  req: Requirement,
+  failure: { reason: string; unplaced?: number },
+  context: PlanningContext,
+  existing: readonly ExistingGpuNode[],
+): PlacementError {
+  if (!context.existingOnly) return new PlacementError("NoCapacity", failure.reason);
+  const usable = existing.filter((n) => context.skus.some((s) => s.name === n.sku));
+  return notEnoughNodesError(
+    ws,
+    failure.unplaced ?? ws.resource.count ?? 1,
+    gpusFor(req, context.skus),
+    usable,
+  );
+}
+
 /**
  * What the planner may use for `ws`: the catalogue's sizes on offer (all of them when nothing is
  * known of the cloud), less `excluded` (sizes that failed to launch for it), and the vCPU quota
@@ -195,7 +301,7 @@ export async function planningContext(
   planner: PlannerClient,
   excluded: readonly string[],
   limits?: LaunchLimits,
-): Promise<{ skus: SkuSpec[]; quota: Record<string, number> }> {
+): Promise<PlanningContext> {
   const catalog = (await planner.catalog()).filter((s) => !s.retired);
   const offered = limits ? catalog.filter((s) => limits.offered.has(s.name.toLowerCase())) : catalog;
   if (offered.length === 0 && limits) {
@@ -255,7 +361,8 @@ export function fromPolicy(p: WorkloadPlacement): Placement {
  * free GPUs on existing nodes that carry the workspace's labels first, then new nodes of the
  * cheapest fitting size on offer, within the quota, never one of `excluded`; one size for every
  * replica, a replica across nodes only when no size holds it. Without `limits` (nothing known of
- * the cloud) every catalogue size is allowed and no quota applies.
+ * the cloud) every catalogue size is allowed and no quota applies. With `existingOnly` (byo)
+ * nothing new is launched: what does not fit on `existing` is a NotEnoughNodes error.
  */
 export async function placeWithPlanner(
   ws: Workspace,
@@ -265,16 +372,29 @@ export async function placeWithPlanner(
   excluded: readonly string[],
   signal?: AbortSignal,
   limits?: LaunchLimits,
+  existingOnly = false,
 ): Promise<Placement> {
-  const { skus, quota } = await planningContext(planner, excluded, limits);
+  const context = existingOnly
+    ? existingOnlyContext(ws, req, existing)
+    : await planningContext(planner, excluded, limits);
   const batch = await placeWorkloads(
-    [workloadOf(ws, req, skus)],
-    { catalog: skus, quota, nodes: existing },
+    [workloadOf(ws, req, context.skus)],
+    {
+      catalog: context.skus,
+      quota: context.quota,
+      nodes: existing.map(problemNode),
+      existingOnly: context.existingOnly,
+    },
     (problem) => planner.plan(problem, { signal }),
   );
   const outcome = batch.outcomes[0]!;
-  if ("failure" in outcome) throw new PlacementError("NoCapacity", outcome.failure.reason);
+  if ("failure" in outcome) throw placementFailure(ws, req, outcome.failure, context, existing);
   return fromPolicy(outcome.placement);
+}
+
+/** An existing node as the planner's problem carries it (nothing else goes over the wire). */
+export function problemNode(n: ExistingGpuNode): ExistingGpuNode {
+  return { name: n.name, sku: n.sku, labels: n.labels, freeGpus: n.freeGpus };
 }
 
 export { findSku };

@@ -1,12 +1,14 @@
-import type { Machine, SharedMachine, Workspace, WorkspacePlacement } from "../../crds/index.ts";
+import type { SharedNode, Workspace, WorkspacePlacement } from "../../crds/index.ts";
 import { findSku } from "../../planner/catalog/index.ts";
 import { shapeOn } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
 import type { OfferingSource } from "../../provisioner/index.ts";
-import { machineInstanceType, nodeLabelsFor } from "./machines.ts";
+import { nodeObjectName, type NodeLaunch } from "../nodeprovision/index.ts";
+import { nodeLabelsFor } from "./machines.ts";
 import { isOffered, launchLimits, quotaShortfall, type LaunchLimits } from "./offering.ts";
 import {
   notOfferedError,
+  notEnoughNodesError,
   PlacementError,
   quotaExceededError,
   placeOnInstanceType,
@@ -15,9 +17,7 @@ import {
   type Placement,
 } from "./placement.ts";
 import { requirementOn, type ModelNeed } from "./requirement.ts";
-import { machinesOf } from "./resources.ts";
 import type { PlacementBatcher } from "./batch.ts";
-import { machineName } from "./naming.ts";
 
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -25,22 +25,39 @@ const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
  * The user named the instance type: `count` nodes of it, of which ready preferredNodes of that
  * type with the workspace's labels stand in for new ones (KAITO's bring-your-own nodes).
  */
-function onInstanceType(ws: Workspace, need: ModelNeed, existing: ExistingGpuNode[]): Placement {
+function onInstanceType(
+  ws: Workspace,
+  need: ModelNeed,
+  existing: ExistingGpuNode[],
+  existingOnly: boolean,
+): Placement {
   const name = ws.resource.instanceType!;
   const sku = findSku(name);
   const placement = placeOnInstanceType(ws, requirementOn(need, sku?.gpuMemoryGiB ?? 0), sku, name);
-  if (placement.nodesPerReplica > 1) return placement;
+  if (placement.nodesPerReplica > 1) {
+    if (existingOnly) throw notEnoughNodesError(ws, placement.replicas, placement.gpusPerPod, existing, true);
+    return placement;
+  }
   const preferred = new Set(ws.resource.preferredNodes ?? []);
+  // byo: any Ready node of the size that carries the labels will do, preferred ones first.
   const reuse = existing
     .filter(
       (n) =>
-        preferred.has(n.name) &&
+        (existingOnly || preferred.has(n.name)) &&
         sameName(n.sku, placement.instanceType) &&
         n.freeGpus >= placement.gpusPerPod,
     )
+    .sort((a, b) => Number(preferred.has(b.name)) - Number(preferred.has(a.name)))
     .slice(0, placement.newNodes)
     .map((n) => n.name);
   const newNodes = placement.newNodes - reuse.length;
+  if (existingOnly && newNodes > 0)
+    throw notEnoughNodesError(
+      ws,
+      newNodes,
+      placement.gpusPerPod,
+      existing.filter((n) => sameName(n.sku, placement.instanceType)),
+    );
   return { ...placement, newNodes, existingNodes: reuse, costPerHour: newNodes * (sku?.pricePerHour ?? 0) };
 }
 
@@ -52,31 +69,41 @@ function fromStatus(p: WorkspacePlacement, cost: string | undefined): Placement 
     nodesPerReplica: p.nodesPerReplica ?? 1,
     newNodes: p.newNodes ?? 0,
     existingNodes: p.existingNodes ?? [],
-    ...(p.sharedMachines?.length ? { sharedMachines: p.sharedMachines } : {}),
+    ...(p.sharedNodes?.length ? { sharedNodes: p.sharedNodes } : {}),
     costPerHour: Number(cost ?? 0),
   };
 }
 
 /**
- * A Machine another workspace of the batch launches holds while it exists and is not being
- * deleted, or while its host is still to launch it (in its stored plan, or in a plan the batcher
- * has made and not yet handed over). Gone otherwise: its host was deleted or replanned.
+ * A shared node holds while its Machine or NodeClaim exists and is not being deleted, whoever owns
+ * it now, or while the workspace that was to launch it still is to (in its stored plan, or in a
+ * plan the batcher has made and not yet handed over). Gone otherwise: its launcher was deleted or
+ * replanned before launching it.
  */
-function sharedStillThere(shared: SharedMachine, inputs: PlacementInputs): boolean {
-  const m = inputs.machines.find((x) => x.metadata?.name === shared.machine);
-  if (m) return !m.metadata?.deletionTimestamp;
-  if (inputs.batcher?.willLaunch(shared.workspace, shared.machine)) return true;
-  const host = inputs.workspace?.(shared.workspace);
+function sharedStillThere(shared: SharedNode, inputs: PlacementInputs): boolean {
+  const launch = inputs.launches.find((l) => l.name === shared.name);
+  if (launch) return !launch.deleting;
+  if (inputs.batcher?.willLaunch(shared.launchedBy, shared.name)) return true;
+  const host = inputs.workspace?.(shared.launchedBy);
   const p = host?.status?.placement;
-  if (!host || !p?.instanceType) return false;
-  return Array.from({ length: p.newNodes ?? 0 }, (_, i) => machineName(host, p.instanceType!, i)).includes(
-    shared.machine,
+  if (!host || host.metadata?.deletionTimestamp || !p?.instanceType) return false;
+  return Array.from({ length: p.newNodes ?? 0 }, (_, i) => nodeObjectName(host, p.instanceType!, i)).includes(
+    shared.name,
   );
 }
 
-/** A stored plan holds while its SKU has not failed and still gives each pod the same GPUs. */
-function stillValid(ws: Workspace, need: ModelNeed, p: Placement): boolean {
+/**
+ * A stored plan holds while its SKU has not failed, the existing nodes it uses are still usable,
+ * and it still gives each pod the same GPUs.
+ */
+function stillValid(
+  ws: Workspace,
+  need: ModelNeed,
+  p: Placement,
+  existing: readonly ExistingGpuNode[],
+): boolean {
   if ((ws.status?.failedInstanceTypes ?? []).some((f) => sameName(f, p.instanceType))) return false;
+  if (!p.existingNodes.every((n) => existing.some((e) => e.name === n))) return false;
   if (p.replicas !== (ws.resource.count ?? 1) && p.nodesPerReplica === 1) return false;
   const sku = findSku(p.instanceType);
   if (!sku || need.kind !== "preset") return !!sku;
@@ -99,20 +126,22 @@ export interface PlacementInputs {
   planner: PlannerClient;
   /** GPU nodes whose free GPUs a plan may use. */
   existing: ExistingGpuNode[];
-  /** Every Machine (the informer's cache): the quota launches since the cloud's reading hold. */
-  machines: readonly Machine[];
+  /** Every launch of every workspace (Machines or NodeClaims): what they hold of the quota. */
+  launches: readonly NodeLaunch[];
+  /** byo: no new nodes; replicas go on existing nodes or are reported as not fitting. */
+  existingOnly?: boolean;
   /** What the cloud can launch now; absent when the cloud is not known here (remote provisioner). */
   offering?: OfferingSource;
   signal: AbortSignal;
   /** Plans the workspaces that arrive together as one problem; absent, each is planned alone. */
   batcher?: PlacementBatcher;
-  /** A Workspace by namespace/name, from the cache: the host of a shared Machine. */
+  /** A Workspace by namespace/name, from the cache: the launcher of a shared node. */
   workspace?: (key: string) => Workspace | undefined;
 }
 
 async function limitsFor(ws: Workspace, inputs: PlacementInputs): Promise<LaunchLimits | undefined> {
   const reading = await inputs.offering?.current(inputs.signal);
-  return reading && launchLimits(reading, ws, inputs.machines);
+  return reading && launchLimits(reading, ws, inputs.launches);
 }
 
 /**
@@ -127,11 +156,12 @@ export async function placementDecision(
   inputs: PlacementInputs,
 ): Promise<{ placement: Placement; replanned: boolean } | { pendingMs: number }> {
   if (ws.resource.instanceType) {
-    const placement = onInstanceType(ws, need, inputs.existing);
+    const placement = onInstanceType(ws, need, inputs.existing, inputs.existingOnly ?? false);
     // Only a launch still to come is checked: Machines that have one are the cloud's to judge,
     // and a size withdrawn after its nodes came up must not fail a running workspace.
-    const launching = machinesOf(ws, inputs.machines).some(
-      (m) => !m.metadata?.deletionTimestamp && sameName(machineInstanceType(m) ?? "", placement.instanceType),
+    const key = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+    const launching = inputs.launches.some(
+      (m) => m.workspace === key && !m.deleting && sameName(m.instanceType, placement.instanceType),
     );
     if (placement.newNodes > 0 && !launching) {
       const limits = await limitsFor(ws, inputs);
@@ -146,8 +176,8 @@ export async function placementDecision(
   const stored = ws.status?.placement;
   if (stored?.instanceType) {
     const placement = fromStatus(stored, ws.status?.costPerHour);
-    const shared = (placement.sharedMachines ?? []).every((s) => sharedStillThere(s, inputs));
-    if (shared && stillValid(ws, need, placement)) return { placement, replanned: false };
+    const shared = (placement.sharedNodes ?? []).every((s) => sharedStillThere(s, inputs));
+    if (shared && stillValid(ws, need, placement, inputs.existing)) return { placement, replanned: false };
   }
   if (need.kind !== "preset") {
     throw new PlacementError(
@@ -164,6 +194,7 @@ export async function placementDecision(
       existing: inputs.existing,
       excluded,
       limits,
+      existingOnly: inputs.existingOnly ?? false,
     });
     if (answer.kind === "wait") return { pendingMs: answer.ms };
     if (answer.kind === "failed") throw answer.error;
@@ -177,6 +208,7 @@ export async function placementDecision(
     excluded,
     inputs.signal,
     limits,
+    inputs.existingOnly ?? false,
   );
   return { placement, replanned: true };
 }

@@ -1,5 +1,11 @@
-import type { Workspace } from "../../crds/index.ts";
-import { inferenceRequirement, mustGetPreset, tuningRequirement, type Preset } from "../../presets/index.ts";
+import { runtimeAnnotation, type Workspace } from "../../crds/index.ts";
+import {
+  inferenceRequirement,
+  mustGetPreset,
+  runtimeFromAnnotation,
+  tuningRequirement,
+  type Preset,
+} from "../../presets/index.ts";
 import type { Requirement } from "./placement.ts";
 
 /** What one replica needs: a preset sized by the memory model, or a user pod template's own GPU count. */
@@ -22,7 +28,10 @@ function templateGpus(ws: Workspace): number {
   return Math.max(1, gpus);
 }
 
-/** Throws UserError for an unknown preset or a tuning method the preset does not support. */
+/**
+ * Throws UserError for an unknown preset, an unknown runtime, or a tuning method the preset does
+ * not support (the admission webhook refuses these first, where it runs).
+ */
 export function modelNeed(ws: Workspace): ModelNeed {
   if (ws.tuning) {
     const preset = mustGetPreset(ws.tuning.preset!.name);
@@ -36,7 +45,10 @@ export function modelNeed(ws: Workspace): ModelNeed {
   const presetName = ws.inference?.preset?.name;
   if (!presetName) return { kind: "template", gpus: templateGpus(ws) };
   const preset = mustGetPreset(presetName);
-  const r = inferenceRequirement(preset);
+  // The runtime changes the memory a replica needs (vLLM reserves its KV cache up front).
+  const r = inferenceRequirement(preset, {
+    runtime: runtimeFromAnnotation(ws.metadata?.annotations?.[runtimeAnnotation]),
+  });
   return {
     kind: "preset",
     preset,

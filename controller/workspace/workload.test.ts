@@ -6,6 +6,7 @@ import type { V1PodTemplateSpec } from "@kubernetes/client-node";
 import type { Workspace } from "../../crds/index.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { Informer } from "../../kube/informer.ts";
+import { KubeApiError } from "../../kube/errors.ts";
 import { findSku } from "../../planner/catalog/index.ts";
 import { placeOnInstanceType } from "./placement.ts";
 import { modelNeed } from "./requirement.ts";
@@ -20,15 +21,29 @@ function example(file: string): Workspace {
 
 type Applied = KubeObject & { spec?: { template?: V1PodTemplateSpec } };
 
-/** A client that keeps what the workload applies; the caches are empty, so everything is applied. */
+/**
+ * A client that keeps what the workload applies and the ConfigMaps it creates; the caches are
+ * empty, so everything is applied.
+ */
 function recording(): { client: KubeClient; caches: WorkloadCaches; applied: Applied[] } {
   const applied: Applied[] = [];
+  const configMaps = new Map<string, KubeObject>();
   const client = {
     patch: async (_r: unknown, _name: string, _ns: string | undefined, obj: Applied) => {
       applied.push(obj);
       return obj;
     },
     delete: async () => ({}),
+    get: async (_r: unknown, name: string, ns: string) => {
+      const found = configMaps.get(`${ns}/${name}`);
+      if (!found)
+        throw new KubeApiError({ statusCode: 404, reason: "NotFound", message: "", method: "GET", path: "" });
+      return found;
+    },
+    create: async (_r: unknown, obj: KubeObject) => {
+      configMaps.set(`${obj.metadata!.namespace}/${obj.metadata!.name}`, obj);
+      return obj;
+    },
   } as unknown as KubeClient;
   const empty = { get: () => undefined } as unknown as Informer<KubeObject>;
   const caches = { deployments: empty, statefulSets: empty, jobs: empty, services: empty };

@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import type { V1Deployment, V1Job, V1PodTemplateSpec, V1StatefulSet } from "@kubernetes/client-node";
-import type { Workspace } from "../../crds/index.ts";
-import { inferenceRuntime, tuningRuntime } from "../../presets/index.ts";
+import { runtimeAnnotation, type Workspace } from "../../crds/index.ts";
+import {
+  contract,
+  inferenceRuntime,
+  runtimeFromAnnotation,
+  tuningRuntime,
+  type GpuInfo,
+} from "../../presets/index.ts";
+import { findSku } from "../../planner/catalog/index.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { Informer } from "../../kube/informer.ts";
 import { ignoreNotFound } from "../../kube/errors.ts";
@@ -18,6 +25,13 @@ import {
   tuningJob,
 } from "./workloads.ts";
 import { headlessServiceName, leaderStatefulSetName, workerStatefulSetName, workloadName } from "./naming.ts";
+import { ensureConfigMap, trainingOutputDir } from "./configmaps.ts";
+
+/** The GPU of the placement's instance type, from the catalogue; undefined for an unlisted size. */
+export function gpuOf(instanceType: string): GpuInfo | undefined {
+  const sku = findSku(instanceType);
+  return sku && { memoryGiB: sku.gpuMemoryGiB, computeCapability: sku.computeCapability };
+}
 
 export const specHashAnnotation = "kaito.sh/spec-hash";
 const fieldManager = "kaito-workspace-controller";
@@ -117,7 +131,20 @@ export async function reconcileWorkload(
   const c = caches as unknown as Record<keyof WorkloadCaches, Informer<KubeObject>>;
   if (ws.tuning) {
     if (need.kind !== "preset") throw new Error("tuning always has a preset");
-    const runtime = tuningRuntime(need.preset, ws.tuning.method ?? "lora", { gpus: placement.gpusPerPod });
+    const method = ws.tuning.method ?? "lora";
+    const config = await ensureConfigMap(
+      client,
+      ws,
+      ws.tuning.config,
+      contract.DEFAULT_TUNING_CONFIGMAP[method],
+      contract.TRAINING_CONFIG_KEY,
+      "tuning.config",
+    );
+    const runtime = tuningRuntime(need.preset, method, {
+      gpus: placement.gpusPerPod,
+      outputDir: trainingOutputDir(config),
+      image: ws.tuning.preset?.presetOptions?.image,
+    });
     const desired = tuningJob(ws, runtime, nodes);
     desired.spec!.template = scheduledBy(desired.spec!.template, schedulerName);
     const applied = await apply(client, api.jobs, c.jobs, desired);
@@ -132,20 +159,32 @@ export async function reconcileWorkload(
       failed: conditions.some((x) => x.type === "Failed" && x.status === "True"),
     };
   }
-  const built =
-    need.kind === "preset"
-      ? inferencePodTemplate(
-          ws,
-          placement,
-          inferenceRuntime(need.preset, {
-            gpus: placement.gpusPerPod,
-            nodes: placement.nodesPerReplica,
-            image: ws.inference?.preset?.presetOptions?.image,
-          }),
-          nodes,
-          need.requirement.minGpuMemoryGiB,
-        )
-      : customPodTemplate(ws, nodes);
+  let built: V1PodTemplateSpec;
+  if (need.kind === "preset") {
+    const runtime = inferenceRuntime(need.preset, {
+      runtime: runtimeFromAnnotation(ws.metadata?.annotations?.[runtimeAnnotation]),
+      gpus: placement.gpusPerPod,
+      nodes: placement.nodesPerReplica,
+      image: ws.inference?.preset?.presetOptions?.image,
+      gpu: gpuOf(placement.instanceType),
+      adapters: (ws.inference?.adapters ?? []).map((a) => ({
+        name: a.source!.name!,
+        strength: a.strength ?? "1.0",
+      })),
+    });
+    if (runtime.config)
+      await ensureConfigMap(
+        client,
+        ws,
+        ws.inference?.config,
+        runtime.config.defaultConfigMap,
+        runtime.config.key,
+        "inference.config",
+      );
+    built = inferencePodTemplate(ws, placement, runtime, nodes, need.requirement.minGpuMemoryGiB);
+  } else {
+    built = customPodTemplate(ws, nodes);
+  }
   // Before the StatefulSets copy it, so leaders and workers go to the same scheduler.
   const template = scheduledBy(built, schedulerName);
   const multiNode = placement.nodesPerReplica > 1;

@@ -12,9 +12,29 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
-import { workspaceApiVersion, workspaceKind, workspaceLabel, type Workspace } from "../../crds/index.ts";
-import type { RuntimeSpec, TuningRuntimeSpec } from "../../presets/runtime/spec.ts";
+import {
+  enableLoadBalancerAnnotation,
+  workspaceApiVersion,
+  workspaceKind,
+  workspaceLabel,
+  type Workspace,
+} from "../../crds/index.ts";
+import type { HttpProbe, RuntimeSpec, TuningRuntimeSpec } from "../../presets/runtime/spec.ts";
 import { DISTRIBUTED_PORT, DISTRIBUTED_PORT_NAME, SERVICE_PORT } from "../../presets/runtime/spec.ts";
+import {
+  ADAPTERS_DIR,
+  CONFIG_DIR,
+  DATA_DIR,
+  DOWNLOADER_IMAGE,
+  DOWNLOADER_SCRIPT,
+  PROBES,
+  PULL_AUTH_DIR,
+  PULLER_IMAGE,
+  PULLER_SCRIPT,
+  PUSH_AUTH_FILE,
+  PUSHER_IMAGE,
+  PUSHER_SCRIPT,
+} from "../../presets/runtime/contract.ts";
 import { launchEnv, type ReplicaRole } from "../../presets/runtime/multinode.ts";
 import { gpuTaint, nodeLabelsFor } from "./machines.ts";
 import { headlessServiceName, leaderStatefulSetName, workerStatefulSetName, workloadName } from "./naming.ts";
@@ -51,22 +71,26 @@ const tolerations: V1Toleration[] = [
   { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
 ];
 
-/** Pods go only to nodes with the workspace's labels and, once known, to the nodes planned for it. */
+/**
+ * Pods go only to nodes with the workspace's labels and, once known, to the nodes planned for it,
+ * by node name (a field, not the `kubernetes.io/hostname` label: Karpenter and clouds may name a
+ * node otherwise than its hostname label says). A field selector takes one name per term, and
+ * terms are ORed: one term per planned node, each with the labels.
+ */
 function nodeAffinity(ws: Workspace, nodes: readonly string[]): V1PodSpec["affinity"] {
   const expressions = Object.entries(nodeLabelsFor(ws)).map(([key, value]) => ({
     key,
     operator: "In",
     values: [value],
   }));
-  if (nodes.length > 0)
-    expressions.push({ key: "kubernetes.io/hostname", operator: "In", values: [...nodes].sort() });
-  return {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [{ matchExpressions: expressions }],
-      },
-    },
-  };
+  const terms =
+    nodes.length > 0
+      ? [...nodes].sort().map((n) => ({
+          matchExpressions: expressions,
+          matchFields: [{ key: "metadata.name", operator: "In", values: [n] }],
+        }))
+      : [{ matchExpressions: expressions }];
+  return { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } };
 }
 
 /**
@@ -94,16 +118,72 @@ function runtimeContainer(
     volumeMounts: mounts,
   };
   if (spec.readinessProbe) {
-    const probe = { httpGet: { path: spec.readinessProbe.path, port: spec.readinessProbe.port } };
-    container.readinessProbe = { ...probe, periodSeconds: spec.readinessProbe.periodSeconds };
+    container.readinessProbe = httpProbe(spec.readinessProbe);
     // Loading weights takes minutes: the startup probe gives it that long before liveness applies.
     container.startupProbe = {
-      ...probe,
-      periodSeconds: 10,
-      failureThreshold: Math.max(1, Math.ceil(spec.startupTimeoutSeconds / 10)),
+      httpGet: { path: spec.readinessProbe.path, port: spec.readinessProbe.port },
+      periodSeconds: PROBES.startupPeriodSeconds,
+      failureThreshold: Math.max(1, Math.ceil(spec.startupTimeoutSeconds / PROBES.startupPeriodSeconds)),
     };
   }
+  if (spec.livenessProbe) container.livenessProbe = httpProbe(spec.livenessProbe);
   return container;
+}
+
+function httpProbe(p: HttpProbe): NonNullable<V1Container["readinessProbe"]> {
+  return {
+    httpGet: { path: p.path, port: p.port },
+    periodSeconds: p.periodSeconds,
+    ...(p.initialDelaySeconds !== undefined ? { initialDelaySeconds: p.initialDelaySeconds } : {}),
+    ...(p.failureThreshold !== undefined ? { failureThreshold: p.failureThreshold } : {}),
+  };
+}
+
+/** A DNS label from a name that may hold dots (volume and container names allow none). */
+function label(prefix: string, name: string): string {
+  return `${prefix}-${name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+}
+
+/**
+ * Registry credentials for a puller: each image pull secret's .dockerconfigjson as
+ * PULL_AUTH_DIR/<secret>.json, one projected volume per puller.
+ */
+function pullAuth(volumeName: string, secrets: readonly string[] | undefined) {
+  if (!secrets?.length) return undefined;
+  const volume: V1Volume = {
+    name: volumeName,
+    projected: {
+      sources: secrets.map((name) => ({
+        secret: { name, items: [{ key: ".dockerconfigjson", path: `${name}.json` }] },
+      })),
+    },
+  };
+  return { volume, mount: { name: volumeName, mountPath: PULL_AUTH_DIR, readOnly: true } };
+}
+
+/**
+ * An init container that unpacks an image's /data into `dest` without running the image, so
+ * adapter and dataset images may be FROM scratch (contract.ts PULLER_SCRIPT).
+ */
+function pullerContainer(name: string, image: string, dest: string, mounts: V1VolumeMount[]): V1Container {
+  return {
+    name,
+    image: PULLER_IMAGE,
+    command: ["/bin/sh", "-c", PULLER_SCRIPT, "kaito-pull", image, dest, PULL_AUTH_DIR],
+    volumeMounts: mounts,
+  };
+}
+
+/** The ConfigMap the runtime's config file comes from, mounted at CONFIG_DIR. */
+function configVolume(name: string): { volume: V1Volume; mount: V1VolumeMount } {
+  return {
+    volume: { name: "config", configMap: { name } },
+    mount: { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+  };
 }
 
 const sharedMemory: V1Volume = { name: "dshm", emptyDir: { medium: "Memory" } };
@@ -113,9 +193,12 @@ function secretRefs(names: (string | undefined)[]): { name: string }[] {
   return [...new Set(names.filter((n): n is string => !!n))].map((name) => ({ name }));
 }
 
-export const adapterDir = "/mnt/adapter";
+export const adapterDir = ADAPTERS_DIR;
 
-/** The inference pod: the preset's runtime, adapters copied in by init containers, GPU placement. */
+/**
+ * The inference pod: the preset's runtime, its config file (inference.config or the default
+ * ConfigMap) for vLLM, adapters unpacked by puller init containers, GPU placement.
+ */
 export function inferencePodTemplate(
   ws: Workspace,
   placement: Placement,
@@ -131,49 +214,35 @@ export function inferencePodTemplate(
     volumes.push(sharedMemory);
     mounts.push(sharedMemoryMount);
   }
-  if (inference.config) {
-    volumes.push({ name: "config", configMap: { name: inference.config } });
-    mounts.push({ name: "config", mountPath: "/mnt/config", readOnly: true });
+  if (runtime.config) {
+    const config = configVolume(inference.config ?? runtime.config.defaultConfigMap);
+    volumes.push(config.volume);
+    mounts.push(config.mount);
   }
   const initContainers: V1Container[] = [];
+  if (adapters.length > 0) {
+    const adaptersMount: V1VolumeMount = { name: "adapters", mountPath: ADAPTERS_DIR };
+    volumes.push({ name: "adapters", emptyDir: {} });
+    mounts.push(adaptersMount);
+    adapters.forEach((a, i) => {
+      const name = a.source!.name!;
+      const auth = pullAuth(label(`adapter-auth-${i}`, name), a.source!.imagePullSecrets);
+      if (auth) volumes.push(auth.volume);
+      initContainers.push(
+        pullerContainer(label(`puller-${i}`, name), a.source!.image!, `${ADAPTERS_DIR}/${name}`, [
+          adaptersMount,
+          ...(auth ? [auth.mount] : []),
+        ]),
+      );
+    });
+  }
   const container = runtimeContainer(
     "model",
     runtime,
     mounts,
     inference.preset?.presetOptions?.modelAccessSecret,
   );
-  if (adapters.length > 0) {
-    volumes.push({ name: "adapters", emptyDir: {} });
-    mounts.push({ name: "adapters", mountPath: adapterDir });
-    for (const a of adapters) {
-      const name = a.source!.name!;
-      initContainers.push({
-        name: `adapter-${name}`.slice(0, 63),
-        image: a.source!.image!,
-        command: ["/bin/sh", "-c", `mkdir -p ${adapterDir}/${name} && cp -r /data/. ${adapterDir}/${name}/`],
-        volumeMounts: [{ name: "adapters", mountPath: adapterDir }],
-      });
-    }
-    // Each adapter's strength scales its LoRA weights when the server merges it.
-    container.env = [
-      ...(container.env ?? []),
-      { name: "KAITO_ADAPTERS_DIR", value: adapterDir },
-      {
-        name: "KAITO_ADAPTER_STRENGTHS",
-        value: adapters.map((a) => `${a.source!.name}=${a.strength ?? "1.0"}`).join(","),
-      },
-    ];
-    container.args = [
-      ...(container.args ?? []),
-      "--enable-lora",
-      "--lora-modules",
-      ...adapters.map((a) => `${a.source!.name}=${adapterDir}/${a.source!.name}`),
-    ];
-  }
-  const pullSecrets = secretRefs([
-    ...(inference.preset?.presetOptions?.imagePullSecrets ?? []),
-    ...adapters.flatMap((a) => a.source?.imagePullSecrets ?? []),
-  ]);
+  const pullSecrets = secretRefs(inference.preset?.presetOptions?.imagePullSecrets ?? []);
   return {
     metadata: {
       labels: { [workspaceLabel]: ws.metadata!.name! },
@@ -283,6 +352,7 @@ function replicaStatefulSet(
     delete container.ports;
     delete container.readinessProbe;
     delete container.startupProbe;
+    delete container.livenessProbe;
   }
   const perReplica = role === "leader" ? 1 : placement.nodesPerReplica - 1;
   return {
@@ -325,11 +395,13 @@ export function inferenceService(ws: Workspace, multiNode: boolean): Owned<V1Ser
     });
     podSelector[replicaRoleLabel] = "leader";
   }
+  // KAITO's test hook for reaching a workspace from outside the cluster.
+  const loadBalancer = ws.metadata?.annotations?.[enableLoadBalancerAnnotation] === "True";
   return {
     apiVersion: "v1",
     kind: "Service",
     metadata: objectMeta(ws),
-    spec: { type: "ClusterIP", selector: podSelector, ports },
+    spec: { type: loadBalancer ? "LoadBalancer" : "ClusterIP", selector: podSelector, ports },
   };
 }
 
@@ -347,42 +419,44 @@ export function headlessService(ws: Workspace): Owned<V1Service> {
   };
 }
 
-const dataDir = "/mnt/data";
-
 /**
- * The tuning Job: input fetched by an init container (URLs, an image's /data) or mounted (a
- * volume), the method's trainer, and the result pushed as an image with the push secret, which
- * is mounted as a file and never put in the environment or the arguments.
+ * The tuning Job, laid out as KAITO's fine_tuning.py expects (presets/runtime/contract.ts): the
+ * config ConfigMap (tuning.config, or the method's default) at /mnt/config, the input under
+ * /mnt/data with the names that tell the loader its format (downloaded, unpacked from an image
+ * without running it, or a volume), and the results volume at the config's output_dir. With an
+ * output image the trainer runs as an init container and the pusher after it, so the pusher
+ * sees the trainer's outcome instead of waiting for a marker a failed run never writes; the push
+ * secret is mounted as a file, never put in the environment or the arguments.
  */
 export function tuningJob(ws: Workspace, runtime: TuningRuntimeSpec, nodes: readonly string[]): Owned<V1Job> {
   const tuning = ws.tuning!;
   const input = tuning.input ?? {};
   const output = tuning.output ?? {};
+  const dataMount: V1VolumeMount = { name: "data", mountPath: DATA_DIR };
   const volumes: V1Volume[] = [
     {
       name: "data",
       ...(input.volumeSource ? (input.volumeSource as Omit<V1Volume, "name">) : { emptyDir: {} }),
     },
   ];
-  const mounts: V1VolumeMount[] = [{ name: "data", mountPath: dataDir }];
+  const mounts: V1VolumeMount[] = [dataMount];
   const initContainers: V1Container[] = [];
   if (input.urls?.length) {
     initContainers.push({
       name: input.name ?? "data-downloader",
-      image: "curlimages/curl:8.11.1",
-      command: ["/bin/sh", "-c"],
-      args: [
-        input.urls.map((u, i) => `curl -sSfL -o ${dataDir}/input-${i} ${JSON.stringify(u)}`).join(" && "),
-      ],
-      volumeMounts: [{ name: "data", mountPath: dataDir }],
+      image: DOWNLOADER_IMAGE,
+      command: ["/bin/sh", "-c", DOWNLOADER_SCRIPT, "kaito-download", DATA_DIR, ...input.urls],
+      volumeMounts: [dataMount],
     });
   } else if (input.image) {
-    initContainers.push({
-      name: input.name ?? "data-extractor",
-      image: input.image,
-      command: ["/bin/sh", "-c", `cp -r /data/. ${dataDir}/`],
-      volumeMounts: [{ name: "data", mountPath: dataDir }],
-    });
+    const auth = pullAuth("input-auth", input.imagePullSecrets);
+    if (auth) volumes.push(auth.volume);
+    initContainers.push(
+      pullerContainer(input.name ?? "data-puller", input.image, DATA_DIR, [
+        dataMount,
+        ...(auth ? [auth.mount] : []),
+      ]),
+    );
   }
   const resultsMount: V1VolumeMount = { name: "results", mountPath: runtime.outputDir };
   volumes.push({
@@ -390,39 +464,47 @@ export function tuningJob(ws: Workspace, runtime: TuningRuntimeSpec, nodes: read
     ...(output.volumeSource ? (output.volumeSource as Omit<V1Volume, "name">) : { emptyDir: {} }),
   });
   mounts.push(resultsMount);
-  if (tuning.config) {
-    volumes.push({ name: "config", configMap: { name: tuning.config } });
-    mounts.push({ name: "config", mountPath: runtime.configFile.replace(/\/[^/]*$/, ""), readOnly: true });
-  }
+  const config = configVolume(tuning.config ?? runtime.config.defaultConfigMap);
+  volumes.push(config.volume);
+  mounts.push(config.mount);
   if (runtime.sharedMemory || runtime.gpus > 1) {
     volumes.push(sharedMemory);
     mounts.push(sharedMemoryMount);
   }
-  const containers: V1Container[] = [
-    runtimeContainer("tuner", runtime, mounts, tuning.preset?.presetOptions?.modelAccessSecret),
-  ];
+  const tuner = runtimeContainer("tuner", runtime, mounts, tuning.preset?.presetOptions?.modelAccessSecret);
+  const containers: V1Container[] = [];
   if (output.image) {
+    initContainers.push(tuner);
+    const pushDir = PUSH_AUTH_FILE.slice(0, PUSH_AUTH_FILE.lastIndexOf("/"));
     volumes.push({
       name: "push-secret",
       secret: {
         secretName: output.imagePushSecret!,
-        items: [{ key: ".dockerconfigjson", path: "config.json" }],
+        items: [{ key: ".dockerconfigjson", path: PUSH_AUTH_FILE.slice(pushDir.length + 1) }],
       },
     });
     containers.push({
-      name: "results-pusher",
-      image: "ghcr.io/oras-project/oras:v1.2.2",
-      command: ["/bin/sh", "-c"],
-      args: [
-        `until [ -f ${runtime.outputDir}/.done ]; do sleep 10; done; cd ${runtime.outputDir} && oras push --registry-config /etc/kaito/push/config.json ${JSON.stringify(output.image)} .`,
+      name: "pusher",
+      image: PUSHER_IMAGE,
+      command: [
+        "/bin/sh",
+        "-c",
+        PUSHER_SCRIPT,
+        "kaito-push",
+        runtime.outputDir,
+        output.image,
+        tuning.preset!.name,
+        PUSH_AUTH_FILE,
       ],
-      volumeMounts: [resultsMount, { name: "push-secret", mountPath: "/etc/kaito/push", readOnly: true }],
+      volumeMounts: [
+        { ...resultsMount, readOnly: true },
+        { name: "push-secret", mountPath: pushDir, readOnly: true },
+      ],
     });
+  } else {
+    containers.push(tuner);
   }
-  const pullSecrets = secretRefs([
-    ...(tuning.preset?.presetOptions?.imagePullSecrets ?? []),
-    ...(input.imagePullSecrets ?? []),
-  ]);
+  const pullSecrets = secretRefs(tuning.preset?.presetOptions?.imagePullSecrets ?? []);
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -433,7 +515,7 @@ export function tuningJob(ws: Workspace, runtime: TuningRuntimeSpec, nodes: read
         metadata: { labels: { [workspaceLabel]: ws.metadata!.name! } },
         spec: {
           restartPolicy: "Never",
-          initContainers: initContainers.length ? initContainers : undefined,
+          ...(initContainers.length ? { initContainers } : {}),
           containers,
           volumes,
           ...(pullSecrets.length ? { imagePullSecrets: pullSecrets } : {}),

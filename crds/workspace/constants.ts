@@ -30,8 +30,16 @@ export type WorkspaceConditionType = (typeof workspaceConditionTypes)[number];
 export const workspaceLabel = "kaito.sh/workspace";
 export const workspaceNamespaceLabel = "kaito.sh/workspacenamespace";
 
-/** Selects the inference runtime of a Workspace ("vllm", the default, or "transformers"). */
+/**
+ * Selects the inference runtime of a Workspace: "vllm" (the default) or "transformers". The
+ * admission webhook sets it to transformers on Workspaces created through v1alpha1, whose
+ * documented route is POST /chat, unless the user named a runtime.
+ */
 export const runtimeAnnotation = "kaito.sh/runtime";
+export const runtimeNames = ["vllm", "transformers"] as const;
+
+/** "True" (exactly, as in KAITO) makes the inference Service a LoadBalancer. */
+export const enableLoadBalancerAnnotation = "kaito.sh/enablelb";
 
 export const tuningMethods = ["lora", "qlora"] as const;
 export type TuningMethod = (typeof tuningMethods)[number];

@@ -89,7 +89,7 @@ const everyField: Complete<Workspace> = {
       nodesPerReplica: 1,
       newNodes: 1,
       existingNodes: ["gpu-0"],
-      sharedMachines: [{ workspace: "default/host", machine: "host-abc123-9f3e-0" }],
+      sharedNodes: [{ name: "ws0123abcde", launchedBy: "default/host" }],
     },
     observedGeneration: 1,
   },

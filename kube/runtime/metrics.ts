@@ -17,7 +17,6 @@ export class RuntimeMetrics {
   readonly queueAdds: Counter<"name">;
   readonly queueRetries: Counter<"name">;
   readonly queueWait: Histogram<"name">;
-  readonly restRequests: Counter<"code" | "method">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -72,12 +71,6 @@ export class RuntimeMetrics {
       labelNames: ["name"],
       registers,
     });
-    this.restRequests = new Counter({
-      name: "rest_client_requests_total",
-      help: "Requests to kube-apiserver, by HTTP status code and method.",
-      labelNames: ["code", "method"],
-      registers,
-    });
     this.queueWait = new Histogram({
       name: "workqueue_queue_duration_seconds",
       help: "Time a key waits in the queue before a worker takes it.",
@@ -85,11 +78,6 @@ export class RuntimeMetrics {
       buckets,
       registers,
     });
-  }
-
-  /** Counts every API request the client makes, as client-go's rest_client_requests_total does. */
-  observeClient(client: { observe(o: (info: { method: string; statusCode: number }) => void): void }): void {
-    client.observe(({ method, statusCode }) => this.restRequests.inc({ code: String(statusCode), method }));
   }
 
   queueObserver(name: string): QueueObserver {

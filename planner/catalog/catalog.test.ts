@@ -50,6 +50,18 @@ describe("embedded catalogue", () => {
     expect(mustFindSku("Standard_NV36ads_A10_v5").gpuFraction).toBe(1);
   });
 
+  it("gives every size the compute capability of its GPU model, one figure per model", () => {
+    const byModel = new Map<string, Set<number | undefined>>();
+    for (const s of loadCatalog().skus) {
+      expect(s.computeCapability, s.name).toBeGreaterThanOrEqual(7);
+      byModel.set(s.gpuModel, (byModel.get(s.gpuModel) ?? new Set()).add(s.computeCapability));
+    }
+    for (const [model, figures] of byModel) expect(figures.size, model).toBe(1);
+    expect(mustFindSku("Standard_NC6s_v3").computeCapability).toBe(7.0);
+    expect(mustFindSku("Standard_NC4as_T4_v3").computeCapability).toBe(7.5);
+    expect(mustFindSku("Standard_NC24ads_A100_v4").computeCapability).toBe(8.0);
+  });
+
   it("dates every price and names its region", () => {
     for (const s of catalog.skus) {
       expect(s.priceAsOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);

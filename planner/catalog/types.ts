@@ -18,6 +18,12 @@ export interface Sku {
   /** Share of one physical GPU per advertised GPU: 1, or 1/6, 1/3, 1/2 on NVadsA10_v5. */
   readonly gpuFraction: number;
   readonly gpuModel: string;
+  /**
+   * CUDA compute capability of the GPU model (7.0 for V100, 8.0 for A100). The pod templates
+   * choose float16 below 8.0, where vLLM refuses bfloat16. Absent when unknown (a size only a
+   * live refresh or a planning problem named): the preset's own dtype is used then.
+   */
+  readonly computeCapability?: number;
   /** Memory of one advertised GPU (of the slice, for a fractional size). */
   readonly gpuMemoryGiB: number;
   readonly nvlink: boolean;

@@ -46,6 +46,16 @@ describe("catalogue validation", () => {
     ["an impossible date", { ...good, priceAsOf: "2026-13-45" }, /"priceAsOf" must be a real calendar date/],
     ["a fraction above one", { ...good, gpuFraction: "2/1" }, /"gpuFraction" must be a fraction/],
     ["two GPU slices", { ...good, gpus: 2, gpuFraction: 0.5 }, /with gpuFraction below 1 must have gpus: 1/],
+    [
+      "a compute capability that is not major.minor",
+      { ...good, computeCapability: 7.55 },
+      /"computeCapability" must be a CUDA compute capability/,
+    ],
+    [
+      "a compute capability as text",
+      { ...good, computeCapability: "8.0" },
+      /"computeCapability" must be a CUDA compute capability/,
+    ],
     ["a misspelt field", { ...good, gpuMemGiB: 16 }, /unknown field "gpuMemGiB"/],
   ])("rejects %s", (_label, sku, message) => {
     const f = failure({ skus: [sku] });

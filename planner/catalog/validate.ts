@@ -46,6 +46,9 @@ function validateSku(raw: unknown, where: string): Sku {
     gpuFraction: field.fraction("gpuFraction"),
     gpuModel: field.string("gpuModel"),
     gpuMemoryGiB: field.positiveNumber("gpuMemoryGiB"),
+    ...(raw.computeCapability === undefined
+      ? {}
+      : { computeCapability: field.computeCapability("computeCapability") }),
     nvlink: field.boolean("nvlink"),
     infiniband: field.boolean("infiniband"),
     pricePerHour: field.positiveNumber("pricePerHour"),
@@ -72,6 +75,7 @@ const KNOWN_FIELDS = new Set([
   "gpuFraction",
   "gpuModel",
   "gpuMemoryGiB",
+  "computeCapability",
   "nvlink",
   "infiniband",
   "pricePerHour",
@@ -124,6 +128,14 @@ class Fields {
       throw this.bad(key, 'a fraction in (0, 1] such as "1/6"');
     }
     return value;
+  }
+
+  /** A CUDA compute capability: major.minor, from 3.0 (Kepler) up. */
+  computeCapability(key: string): number {
+    const v = this.raw[key];
+    if (typeof v !== "number" || !(v >= 3 && v < 20) || Math.round(v * 10) !== v * 10)
+      throw this.bad(key, "a CUDA compute capability such as 7.0 or 8.6");
+    return v;
   }
 
   date(key: string): string {

@@ -54,6 +54,7 @@ export interface WireSku {
   gpus: number;
   gpu_fraction: number;
   gpu_model: string;
+  compute_capability: number;
   gpu_memory_gib: number;
   nvlink: boolean;
   infiniband: boolean;
@@ -173,6 +174,7 @@ export function skuToWire(s: Sku): WireSku {
     gpus: s.gpus,
     gpu_fraction: s.gpuFraction,
     gpu_model: s.gpuModel,
+    compute_capability: s.computeCapability ?? 0,
     gpu_memory_gib: s.gpuMemoryGiB,
     nvlink: s.nvlink,
     infiniband: s.infiniband,
@@ -193,6 +195,7 @@ export function skuFromWire(w: WireSku): Sku {
     gpus: w.gpus,
     gpuFraction: w.gpu_fraction,
     gpuModel: w.gpu_model,
+    ...(w.compute_capability ? { computeCapability: w.compute_capability } : {}),
     gpuMemoryGiB: w.gpu_memory_gib,
     nvlink: w.nvlink,
     infiniband: w.infiniband,

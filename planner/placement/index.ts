@@ -4,6 +4,7 @@ export { placeWorkloads, MAX_NODES_PER_REPLICA } from "./policy.ts";
 export type {
   BatchPlacement,
   PlacementContext,
+  PlacementFailure,
   PlacementFailureCode,
   PlanFn,
   Workload,

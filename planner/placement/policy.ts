@@ -2,7 +2,7 @@ import type { Demand, ExistingNode, NewNode, Plan, SkuSpec } from "../packing/ty
 import type {
   BatchPlacement,
   PlacementContext,
-  PlacementFailureCode,
+  PlacementFailure,
   PlanFn,
   Workload,
   WorkloadOutcome,
@@ -119,7 +119,7 @@ async function placeAlone(
   w: Workload,
   state: Residual,
   planFn: PlanFn,
-): Promise<{ plan: Plan } | { failure: { code: PlacementFailureCode; reason: string } }> {
+): Promise<{ plan: Plan } | { failure: PlacementFailure }> {
   let skus = w.skus;
   let withNodes = true;
   let onlySku: string | undefined;
@@ -137,6 +137,7 @@ async function placeAlone(
         failure: {
           code: "NoRoom",
           reason: `no ready GPU node with the workspace's labels has room for replica ${missing.replica + 1} of ${w.replicas}, and new nodes are not launched here (bring your own nodes).`,
+          unplaced: new Set(plan.unplaced.filter((u) => u.demand === w.name).map((u) => u.replica)).size,
         },
       };
     }
@@ -243,7 +244,12 @@ class Residual {
   }
 
   problem(demands: Demand[]): Parameters<PlanFn>[0] {
-    const catalog = this.weigh ? quotaPriced(this.catalog, this.quota, this.limits) : undefined;
+    // Bring-your-own nodes may be of sizes only their labels describe: the catalogue is the context's.
+    const catalog = this.existingOnly
+      ? [...this.catalog]
+      : this.weigh
+        ? quotaPriced(this.catalog, this.quota, this.limits)
+        : undefined;
     return {
       ...(catalog ? { catalog } : {}),
       quota: { ...this.quota },

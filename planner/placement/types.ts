@@ -73,9 +73,16 @@ export interface WorkloadPlacement {
   replicaNodes: string[][];
 }
 
+/** Why a workload has no placement, in one sentence, and how many of its replicas are left out. */
+export interface PlacementFailure {
+  code: PlacementFailureCode;
+  reason: string;
+  /** Replicas without a place, where the planner said (NoRoom). */
+  unplaced?: number;
+}
+
 export type WorkloadOutcome =
-  | { workload: string; placement: WorkloadPlacement }
-  | { workload: string; failure: { code: PlacementFailureCode; reason: string } };
+  { workload: string; placement: WorkloadPlacement } | { workload: string; failure: PlacementFailure };
 
 export interface BatchPlacement {
   /** One per workload, in the order given. */

@@ -1,19 +1,57 @@
 import { UserError } from "../../lib/errors.ts";
 import { GPUS_PER_NODE, parallelLayout, type ParallelLayout } from "../memory/parallel.ts";
 import { VLLM_GPU_MEMORY_UTILIZATION } from "../memory/inference.ts";
-import { resolveServingOptions, type ResolvedServingOptions, type ServingOptions } from "../requirements.ts";
+import {
+  kvCapacityTokens,
+  resolveServingOptions,
+  type ResolvedServingOptions,
+  type ServingOptions,
+} from "../requirements.ts";
 import type { ModelShape } from "../memory/weights.ts";
-import type { Preset } from "../types.ts";
+import type { NativeDtype, Preset } from "../types.ts";
+import {
+  adapterStrengthEnv,
+  CONFIG_FILE_FLAG,
+  DEFAULT_INFERENCE_CONFIGMAP,
+  DOWNLOAD_DIR,
+  formatUtilization,
+  HEALTH_PATH,
+  INFERENCE_CONFIG_FILE,
+  INFERENCE_CONFIG_KEY,
+  INFERENCE_PORT,
+  PROBES,
+  servingTorchDtype,
+  TRANSFORMERS_SERVER,
+  TRANSFORMERS_WEIGHTS,
+  VLLM_ENABLE_LORA_FLAG,
+  VLLM_SERVER,
+  VLLM_WEIGHTS,
+  vllmGpuMemoryUtilization,
+} from "./contract.ts";
 import { launchEnv, multiNodeCommand } from "./multinode.ts";
 import {
   DISTRIBUTED_PORT,
   DISTRIBUTED_PORT_NAME,
   flagArgs,
-  HEALTH_PATH,
-  INFERENCE_PORT,
   type ContainerPort,
+  type EnvVar,
   type RuntimeSpec,
 } from "./spec.ts";
+
+/** The GPU each pod of the replica runs on, from the SKU catalogue; unknown for unlisted sizes. */
+export interface GpuInfo {
+  /** Memory of one GPU. */
+  readonly memoryGiB: number;
+  /** CUDA compute capability; undefined when the catalogue does not know it. */
+  readonly computeCapability?: number;
+}
+
+/** An adapter the server loads from ADAPTERS_DIR/<name>. */
+export interface AdapterRef {
+  readonly name: string;
+  /** A decimal string in [0, 1]. */
+  readonly strength: string;
+}
 
 export interface InferenceRuntimeOptions extends ServingOptions {
   /** GPUs the replica's pod gets: a power of two up to 8. Default 1. */
@@ -28,16 +66,15 @@ export interface InferenceRuntimeOptions extends ServingOptions {
    * (Llama 2), an override for the rest.
    */
   image?: string;
+  /**
+   * The GPU the pods get. It sets the dtype (float16 below compute capability 8.0), vLLM's
+   * --gpu-memory-utilization and --max-model-len. Unknown: the model's dtype, 0.9, and no
+   * --max-model-len, so KAITO's server searches for the longest context that fits.
+   */
+  gpu?: GpuInfo;
+  /** Adapters the server loads (vLLM: full strength only). */
+  adapters?: readonly AdapterRef[];
 }
-
-// Where KAITO's preset images keep the weights, and where downloaded weights go.
-const VLLM_WEIGHTS = "/workspace/vllm/weights";
-const TRANSFORMERS_WEIGHTS = "/workspace/tfs/weights";
-const DOWNLOAD_DIR = "/workspace/weights";
-const VLLM_SERVER = "/workspace/vllm/inference_api.py";
-const TRANSFORMERS_SERVER = "/workspace/tfs/inference_api.py";
-
-const TORCH_DTYPE = { bf16: "bfloat16", fp16: "float16" } as const;
 
 /** The main container of an inference pod for `preset`: image, command, flags, ports, probe. */
 export function inferenceRuntime(preset: Preset, options: InferenceRuntimeOptions = {}): RuntimeSpec {
@@ -59,30 +96,89 @@ export function inferenceRuntime(preset: Preset, options: InferenceRuntimeOption
   const multiNode = nodes > 1;
   let command: string[];
   let args: string[];
+  const adapters = options.adapters ?? [];
   if (settings.runtime === "vllm") {
-    const server = vllmArgs(preset, settings, gpus, nodes, source);
+    if (adapters.length > 0 && !preset.adapters) {
+      throw new UserError(
+        `vLLM cannot serve LoRA adapters on "${preset.name}"; remove inference.adapters or set the annotation kaito.sh/runtime: transformers.`,
+      );
+    }
+    const partial = adapters.find((a) => Number(a.strength) !== 1);
+    if (partial) {
+      throw new UserError(
+        `vLLM applies adapters at full strength only, and adapter "${partial.name}" asks for ${partial.strength}; remove its strength or set the annotation kaito.sh/runtime: transformers.`,
+      );
+    }
+    const server = vllmArgs(preset, settings, gpus, nodes, source, options);
     // The multi-node wrapper runs its args as the server once the group has formed.
     command = multiNode ? multiNodeCommand("vllm", gpus) : ["python3", VLLM_SERVER];
     args = multiNode ? ["python3", VLLM_SERVER, ...server] : server;
   } else {
     command = multiNode ? multiNodeCommand("transformers", gpus) : ["accelerate", "launch"];
-    args = transformersArgs(preset, settings, nodes, source);
+    args = transformersArgs(preset, settings, nodes, source, options.gpu);
   }
   const ports: ContainerPort[] = [{ name: "http", containerPort: INFERENCE_PORT }];
   if (multiNode) ports.push({ name: DISTRIBUTED_PORT_NAME, containerPort: DISTRIBUTED_PORT });
+  const env: EnvVar[] = multiNode ? [{ name: launchEnv.nodes, value: String(nodes) }] : [];
+  // The transformers server merges every adapter it finds, each at the strength in its variable.
+  if (settings.runtime === "transformers")
+    env.push(...adapters.map((a) => adapterStrengthEnv(a.name, a.strength)));
   return {
     runtime: settings.runtime,
     image: source.image,
     command,
     args,
-    env: multiNode ? [{ name: launchEnv.nodes, value: String(nodes) }] : [],
+    env,
     ports,
-    readinessProbe: { path: HEALTH_PATH, port: INFERENCE_PORT, periodSeconds: 10 },
+    readinessProbe: { path: HEALTH_PATH, port: INFERENCE_PORT, ...PROBES.readiness },
+    livenessProbe: { path: HEALTH_PATH, port: INFERENCE_PORT, ...PROBES.liveness },
     startupTimeoutSeconds: preset.readinessTimeoutMinutes * 60,
     gpus,
     sharedMemory: true,
     needsModelAccessToken: preset.weights.kind === "download" && preset.weights.gated,
+    // Only KAITO's vLLM server reads a config file.
+    ...(settings.runtime === "vllm"
+      ? {
+          config: {
+            key: INFERENCE_CONFIG_KEY,
+            path: INFERENCE_CONFIG_FILE,
+            defaultConfigMap: DEFAULT_INFERENCE_CONFIGMAP,
+          },
+        }
+      : {}),
   };
+}
+
+/** The dtype a 16-bit serving choice becomes on the GPU (int8/int4 load from the native weights). */
+function torchDtype(preset: Preset, s: ResolvedServingOptions, gpu: GpuInfo | undefined) {
+  const native: NativeDtype = s.dtype === "bf16" || s.dtype === "fp16" ? s.dtype : preset.figures.dtype;
+  return servingTorchDtype(native, gpu?.computeCapability);
+}
+
+/**
+ * The longest context vLLM gets: what the model accepts, capped by the KV cache the replica's
+ * GPUs hold at the utilization KAITO passes (the memory model's budget, scaled from its 0.9 to
+ * that utilization), in whole 16-token blocks. An explicit context length is kept as asked.
+ */
+export function maxModelLen(
+  preset: Preset,
+  s: ResolvedServingOptions,
+  explicit: boolean,
+  gpu: GpuInfo | undefined,
+  gpusPerReplica: number,
+): number | undefined {
+  if (explicit) return s.contextLength;
+  if (!gpu) return undefined;
+  const util = vllmGpuMemoryUtilization(gpu.memoryGiB);
+  const effective = (gpu.memoryGiB * util) / VLLM_GPU_MEMORY_UTILIZATION;
+  const capacity = kvCapacityTokens(preset, effective, gpusPerReplica, { ...s, concurrency: 1 });
+  const tokens = Math.min(preset.figures.maxContext, Math.floor(capacity / 16) * 16);
+  if (tokens < 16) {
+    throw new UserError(
+      `"${preset.name}" leaves no room for its KV cache on ${gpusPerReplica} GPU(s) of ${gpu.memoryGiB} GiB; use a larger instance type.`,
+    );
+  }
+  return tokens;
 }
 
 /**
@@ -126,17 +222,21 @@ function vllmArgs(
   gpus: number,
   nodes: number,
   source: WeightsLocation,
+  options: InferenceRuntimeOptions,
 ): string[] {
+  // Tensor parallel over the GPUs of each pod, as KAITO does, unless the heads do not divide.
   const layout = replicaLayout(preset.figures, gpus, nodes);
   const flags: Record<string, string> = {
     "served-model-name": preset.name,
-    dtype: TORCH_DTYPE[preset.figures.dtype],
-    "max-model-len": String(s.contextLength),
-    "gpu-memory-utilization": String(VLLM_GPU_MEMORY_UTILIZATION),
+    dtype: torchDtype(preset, s, options.gpu),
+    "gpu-memory-utilization": formatUtilization(vllmGpuMemoryUtilization(options.gpu?.memoryGiB)),
     "tensor-parallel-size": String(layout.tensor),
     port: String(INFERENCE_PORT),
+    [CONFIG_FILE_FLAG]: INFERENCE_CONFIG_FILE,
   };
-  if (s.dtype === "bf16" || s.dtype === "fp16") flags.dtype = TORCH_DTYPE[s.dtype];
+  const len = maxModelLen(preset, s, options.contextLength !== undefined, options.gpu, gpus * nodes);
+  if (len !== undefined) flags["max-model-len"] = String(len);
+  if ((options.adapters ?? []).length > 0) flags[VLLM_ENABLE_LORA_FLAG] = "";
   if (layout.pipeline > 1) flags["pipeline-parallel-size"] = String(layout.pipeline);
   // Ray is how vLLM reaches GPUs in other pods; on one node its default multiprocessing suffices.
   if (nodes > 1) flags["distributed-executor-backend"] = "ray";
@@ -158,6 +258,7 @@ function transformersArgs(
   s: ResolvedServingOptions,
   nodes: number,
   source: WeightsLocation,
+  gpu: GpuInfo | undefined,
 ): string[] {
   // One process per node that spreads the layers over every GPU it sees (accelerate's big-model
   // dispatch); --num_processes counts them over all nodes. Across nodes, the wrapper adds this
@@ -176,7 +277,7 @@ function transformersArgs(
   const flags: Record<string, string> = {
     pipeline: "text-generation",
     served_model_name: preset.name,
-    torch_dtype: TORCH_DTYPE[s.dtype === "bf16" || s.dtype === "fp16" ? s.dtype : preset.figures.dtype],
+    torch_dtype: torchDtype(preset, s, gpu),
     pretrained_model_name_or_path: TRANSFORMERS_WEIGHTS,
   };
   if (s.dtype === "int8") flags.load_in_8bit = "";

@@ -28,12 +28,25 @@ describe("vLLM inference pods", () => {
     expect(flag(spec.args, "model")).toBe("/workspace/vllm/weights");
     expect(flag(spec.args, "served-model-name")).toBe("phi-3-mini-4k-instruct");
     expect(flag(spec.args, "dtype")).toBe("bfloat16");
-    expect(flag(spec.args, "max-model-len")).toBe("4096");
-    expect(flag(spec.args, "gpu-memory-utilization")).toBe("0.9");
+    // Without a GPU the server searches for the context itself, at KAITO's default utilization.
+    expect(flag(spec.args, "max-model-len")).toBeUndefined();
+    expect(flag(spec.args, "gpu-memory-utilization")).toBe("0.90");
+    expect(flag(spec.args, "kaito-config-file")).toBe("/mnt/config/inference_config.yaml");
     expect(flag(spec.args, "tensor-parallel-size")).toBe("1");
     expect(flag(spec.args, "port")).toBe("5000");
     expect(spec.ports).toEqual([{ name: "http", containerPort: 5000 }]);
-    expect(spec.readinessProbe).toEqual({ path: "/health", port: 5000, periodSeconds: 10 });
+    expect(spec.readinessProbe).toEqual({
+      path: "/health",
+      port: 5000,
+      periodSeconds: 10,
+      initialDelaySeconds: 30,
+    });
+    expect(spec.livenessProbe).toEqual({
+      path: "/health",
+      port: 5000,
+      periodSeconds: 10,
+      failureThreshold: 3,
+    });
     expect(spec.startupTimeoutSeconds).toBe(1800);
     expect(spec.needsModelAccessToken).toBe(false);
   });
@@ -182,12 +195,68 @@ describe("transformers inference pods", () => {
   });
 });
 
+describe("vLLM on a known GPU", () => {
+  const v100 = { memoryGiB: 16, computeCapability: 7.0 };
+  const a100 = { memoryGiB: 80, computeCapability: 8.0 };
+
+  it("takes the longest context the model accepts and the GPUs' KV cache holds, in whole blocks", () => {
+    const short = inferenceRuntime(mustGetPreset("phi-3-mini-4k-instruct"), { gpu: v100 });
+    expect(flag(short.args, "max-model-len")).toBe("4096"); // the model's own limit
+    const long = Number(
+      flag(inferenceRuntime(mustGetPreset("phi-3-mini-128k-instruct"), { gpu: v100 }).args, "max-model-len"),
+    );
+    expect(long % 16).toBe(0);
+    expect(long).toBeGreaterThan(4096);
+    expect(long).toBeLessThan(131072); // 16 GiB cannot hold 128k tokens of phi-3's KV cache
+    const roomier = Number(
+      flag(inferenceRuntime(mustGetPreset("phi-3-mini-128k-instruct"), { gpu: a100 }).args, "max-model-len"),
+    );
+    expect(roomier).toBeGreaterThan(long);
+    // An explicit context is kept as asked.
+    const asked = inferenceRuntime(mustGetPreset("phi-3-mini-128k-instruct"), {
+      gpu: a100,
+      contextLength: 8192,
+    });
+    expect(flag(asked.args, "max-model-len")).toBe("8192");
+  });
+
+  it("serves a bfloat16 model in float16 on a V100 and bfloat16 on an A100, as both servers", () => {
+    const phi3 = mustGetPreset("phi-3-mini-4k-instruct");
+    expect(flag(inferenceRuntime(phi3, { gpu: v100 }).args, "dtype")).toBe("float16");
+    expect(flag(inferenceRuntime(phi3, { gpu: a100 }).args, "dtype")).toBe("bfloat16");
+    expect(flag(inferenceRuntime(phi3, { gpu: v100, runtime: "transformers" }).args, "torch_dtype")).toBe(
+      "float16",
+    );
+    expect(flag(inferenceRuntime(phi3, { gpu: v100 }).args, "gpu-memory-utilization")).toBe("0.90");
+    expect(flag(inferenceRuntime(phi3, { gpu: a100 }).args, "gpu-memory-utilization")).toBe("0.95");
+  });
+
+  it("refuses adapters vLLM cannot apply: partial strengths, or a model without LoRA support", () => {
+    const phi3 = mustGetPreset("phi-3-mini-4k-instruct");
+    expect(userError(() => inferenceRuntime(phi3, { adapters: [{ name: "a", strength: "0.5" }] }))).toMatch(
+      /^vLLM applies adapters at full strength only, and adapter "a" asks for 0\.5/,
+    );
+    const falcon = mustGetPreset("falcon-7b");
+    expect(userError(() => inferenceRuntime(falcon, { adapters: [{ name: "a", strength: "1.0" }] }))).toMatch(
+      /^vLLM cannot serve LoRA adapters on "falcon-7b"/,
+    );
+    expect(
+      flag(inferenceRuntime(phi3, { adapters: [{ name: "a", strength: "1" }] }).args, "enable-lora"),
+    ).toBe("");
+  });
+});
+
 describe("tuning jobs", () => {
   it("runs KAITO's trainer with the method's default config template", () => {
     const spec = tuningRuntime(mustGetPreset("phi-3-mini-4k-instruct"), "qlora", { gpus: 2 });
     expect(spec.image).toBe("mcr.microsoft.com/aks/kaito/kaito-phi-3-mini-4k-instruct:0.1.1");
     expect(spec.args).toEqual(["--num_processes", "2", "/workspace/tfs/fine_tuning.py"]);
-    expect(spec.configTemplate).toBe("qlora-params-template");
+    expect(spec.config).toEqual({
+      key: "training_config.yaml",
+      path: "/mnt/config/training_config.yaml",
+      defaultConfigMap: "qlora-params-template",
+    });
+    expect(spec.outputDir).toBe("/mnt/results");
     expect(spec.env).toContainEqual({
       name: "DEFAULT_TARGET_MODULES",
       value: "k_proj,q_proj,v_proj,o_proj,gate_proj,down_proj,up_proj",

@@ -1,15 +1,11 @@
 import type { RuntimeName } from "../types.ts";
 
-/** Port the inference server listens on inside the pod. */
-export const INFERENCE_PORT = 5000;
-/** Port of the inference Service; it targets INFERENCE_PORT. */
-export const SERVICE_PORT = 80;
+// The ports and the health path are facts of KAITO's images: presets/runtime/contract.ts.
+export { HEALTH_PATH, INFERENCE_PORT, SERVICE_PORT } from "./contract.ts";
 /** Port the ranks of a multi-node replica rendezvous on: the Ray head, or torch's c10d store. */
 export const DISTRIBUTED_PORT = 29500;
 /** Name of that port on containers and Services. */
 export const DISTRIBUTED_PORT_NAME = "rendezvous";
-/** Answers 200 once the model is loaded; both KAITO inference servers expose it. */
-export const HEALTH_PATH = "/health";
 
 export interface EnvVar {
   readonly name: string;
@@ -33,7 +29,9 @@ export interface RuntimeSpec {
   readonly env: readonly EnvVar[];
   readonly ports: readonly ContainerPort[];
   /** HTTP readiness check; absent for tuning jobs, which serve nothing. */
-  readonly readinessProbe?: { readonly path: string; readonly port: number; readonly periodSeconds: number };
+  readonly readinessProbe?: HttpProbe;
+  /** HTTP liveness check, after the startup probe has passed; absent for tuning jobs. */
+  readonly livenessProbe?: HttpProbe;
   /** How long loading the model may take before the pod counts as failed. */
   readonly startupTimeoutSeconds: number;
   /** nvidia.com/gpu the container requests. */
@@ -45,13 +43,25 @@ export interface RuntimeSpec {
    * presetOptions.modelAccessSecret.
    */
   readonly needsModelAccessToken: boolean;
+  /**
+   * The config file the server reads: the controller mounts a ConfigMap holding `key` at
+   * CONFIG_DIR (inference.config / tuning.config, or the default ConfigMap `defaultConfigMap`,
+   * which it creates in the workspace's namespace when absent).
+   */
+  readonly config?: { readonly key: string; readonly path: string; readonly defaultConfigMap: string };
+}
+
+export interface HttpProbe {
+  readonly path: string;
+  readonly port: number;
+  readonly periodSeconds: number;
+  readonly initialDelaySeconds?: number;
+  readonly failureThreshold?: number;
 }
 
 export interface TuningRuntimeSpec extends RuntimeSpec {
-  /** The default training ConfigMap for the method (KAITO's lora-params-template / qlora-params-template). */
-  readonly configTemplate: string;
-  /** Where the training config is mounted and where results are written. */
-  readonly configFile: string;
+  readonly config: NonNullable<RuntimeSpec["config"]>;
+  /** Where the trainer writes the adapter and its completion marker (the config's output_dir). */
   readonly outputDir: string;
 }
 

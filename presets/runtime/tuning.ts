@@ -2,6 +2,14 @@ import { UserError } from "../../lib/errors.ts";
 import { GPUS_PER_NODE } from "../memory/parallel.ts";
 import { tuningRequirement, type TuningOptions } from "../requirements.ts";
 import type { Preset, TuningMethod } from "../types.ts";
+import {
+  DEFAULT_TUNING_CONFIGMAP,
+  PHI3_TARGET_MODULES,
+  TEMPLATE_OUTPUT_DIR,
+  TRAINER,
+  TRAINING_CONFIG_FILE,
+  TRAINING_CONFIG_KEY,
+} from "./contract.ts";
 import type { EnvVar, TuningRuntimeSpec } from "./spec.ts";
 
 export interface TuningRuntimeOptions extends TuningOptions {
@@ -15,9 +23,12 @@ export interface TuningRuntimeOptions extends TuningOptions {
   gpuMemoryGiB?: number;
   /** Image holding the weights: required for presets without a public image. */
   image?: string;
+  /**
+   * Where the trainer writes: the output_dir of the config it will read (contract.ts
+   * resolveOutputDir). Default: the default config's.
+   */
+  outputDir?: string;
 }
-
-const TRAINER = "/workspace/tfs/fine_tuning.py";
 
 /** The main container of a fine-tuning Job for `preset` with `method`. */
 export function tuningRuntime(
@@ -48,7 +59,7 @@ export function tuningRuntime(
     // Phi-3 names its projections differently from what PEFT guesses; KAITO sets the same list.
     env.push({
       name: "DEFAULT_TARGET_MODULES",
-      value: "k_proj,q_proj,v_proj,o_proj,gate_proj,down_proj,up_proj",
+      value: PHI3_TARGET_MODULES,
     });
   }
   return {
@@ -62,9 +73,12 @@ export function tuningRuntime(
     gpus,
     sharedMemory: true,
     needsModelAccessToken: preset.weights.kind === "download" && preset.weights.gated,
-    configTemplate: `${method}-params-template`,
-    configFile: "/mnt/config/training_config.yaml",
-    outputDir: "/mnt/output",
+    config: {
+      key: TRAINING_CONFIG_KEY,
+      path: TRAINING_CONFIG_FILE,
+      defaultConfigMap: DEFAULT_TUNING_CONFIGMAP[method],
+    },
+    outputDir: options.outputDir ?? TEMPLATE_OUTPUT_DIR,
   };
 }
 

@@ -9,6 +9,11 @@ describe("initialization", () => {
     expect(expectedResources(m)).toEqual(["cpu", "nvidia.com/gpu"]);
   });
 
+  it("does not wait for the OS disk's storage request, which no node reports as allocatable", () => {
+    const m = machine({ spec: { resources: { requests: { "nvidia.com/gpu": "1", storage: "128Gi" } } } });
+    expect(expectedResources(m)).toEqual(["nvidia.com/gpu"]);
+  });
+
   it("names the first thing that keeps a registered node from being usable", () => {
     const m = machine({
       spec: {

@@ -36,13 +36,20 @@ export function initializationBlocker(
 }
 
 /**
- * The resources the node must offer: everything the Machine requests, plus every extended
- * resource (nvidia.com/gpu...) the instance reported, which a device plugin has to register.
+ * `storage` sizes the node's OS disk, as gpu-provisioner reads it (REAL-WORLD.md); kubelet reports
+ * the disk as ephemeral-storage, so no node ever has allocatable `storage` to wait for.
+ */
+const diskRequest = "storage";
+
+/**
+ * The resources the node must offer: everything the Machine requests but its OS disk, plus every
+ * extended resource (nvidia.com/gpu...) the instance reported, which a device plugin has to register.
  */
 export function expectedResources(machine: Machine): string[] {
   const wanted = new Set<string>();
   const add = (list: ResourceList | undefined, onlyExtended: boolean) => {
     for (const [name, q] of Object.entries(list ?? {})) {
+      if (name === diskRequest) continue;
       if (quantity(q) > 0 && (!onlyExtended || name.includes("/"))) wanted.add(name);
     }
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { machine, node } from "../fixtures.ts";
 import { requiredLabels } from "../requirements.ts";
-import { machineKeysForNode, registeredLabel, syncedNode } from "./nodes.ts";
+import { providerIdKey } from "../cloud/providerid.ts";
+import { machineKeysForNode, providerIdIndexOf, registeredLabel, syncedNode } from "./nodes.ts";
 
 describe("node sync", () => {
   it("adds the Machine's labels, taints and ownership once, then has nothing to change", () => {
@@ -37,5 +38,15 @@ describe("node sync", () => {
     ];
     const index = { keys: (v: string) => (v === "kwok://n" ? ["holder"] : []) };
     expect(machineKeysForNode(n, index).sort()).toEqual(["holder", "owner"]);
+  });
+
+  it("finds the Machine of an Azure node that spells the resource group in lower case", () => {
+    const id = (rg: string) =>
+      `azure:///subscriptions/s/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/ws1`;
+    const n = node({ name: "ws1", providerID: id("kaito-rg") });
+    // The index holds the Machine's providerID as providerIdKey() gives it.
+    const index = { keys: (v: string) => (v === providerIdKey(id("Kaito-RG")) ? ["ws1"] : []) };
+    expect(machineKeysForNode(n, index)).toEqual(["ws1"]);
+    expect(providerIdIndexOf(n)).toEqual([providerIdKey(id("Kaito-RG"))]);
   });
 });

@@ -5,6 +5,7 @@ import type { Informer } from "../../kube/informer.ts";
 import { resources } from "../../kube/resources.ts";
 import { hasTaint, type Node } from "../kube-types.ts";
 import { requiredLabels } from "../requirements.ts";
+import { providerIdKey, sameProviderID } from "../cloud/providerid.ts";
 import { InformerIndex } from "./indexer.ts";
 
 /** Marks a node the Machine controller has registered, as Karpenter does. */
@@ -16,8 +17,9 @@ export interface NodeReader {
   byProviderID(providerID: string): Promise<Node[]>;
 }
 
+/** The index values of a node: its providerID in the form providerIDs compare in. */
 export function providerIdIndexOf(node: Node): string[] {
-  return node.spec?.providerID ? [node.spec.providerID] : [];
+  return node.spec?.providerID ? [providerIdKey(node.spec.providerID)] : [];
 }
 
 /** Reads the node informer's cache through a providerID index. */
@@ -27,7 +29,7 @@ export class InformerNodeReader implements NodeReader {
     this.index = new InformerIndex(informer, providerIdIndexOf);
   }
   async byProviderID(providerID: string): Promise<Node[]> {
-    return this.index.get(providerID);
+    return this.index.get(providerIdKey(providerID));
   }
 }
 
@@ -39,7 +41,7 @@ export class ClientNodeReader implements NodeReader {
   }
   async byProviderID(providerID: string): Promise<Node[]> {
     const nodes = await this.client.list<Node>(resources.nodes);
-    return nodes.items.filter((n) => n.spec?.providerID === providerID);
+    return nodes.items.filter((n) => sameProviderID(n.spec?.providerID, providerID));
   }
 }
 
@@ -104,7 +106,10 @@ export async function updateWithRetry<T extends KubeObject>(
   }
 }
 
-/** The Machines a node event concerns: its owner, and whoever holds its providerID. */
+/**
+ * The Machines a node event concerns: its owner, and whoever holds its providerID (the index holds
+ * Machines' providerIDs as providerIdKey() gives them).
+ */
 export function machineKeysForNode(
   node: Node,
   machinesByProviderID: { keys(value: string): string[] },
@@ -114,6 +119,6 @@ export function machineKeysForNode(
     if (ref.kind === machineKind && ref.apiVersion.startsWith("karpenter.sh/")) keys.add(ref.name);
   }
   const providerID = node.spec?.providerID;
-  if (providerID) for (const k of machinesByProviderID.keys(providerID)) keys.add(k);
+  if (providerID) for (const k of machinesByProviderID.keys(providerIdKey(providerID))) keys.add(k);
   return [...keys];
 }

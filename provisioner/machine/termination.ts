@@ -3,6 +3,7 @@ import type { ReconcileContext, Result } from "../../kube/runtime/reconciler.ts"
 import { ignoreNotFound, isNotFound } from "../../kube/errors.ts";
 import { resources } from "../../kube/resources.ts";
 import { isMachineNotFound } from "../cloud/errors.ts";
+import { sameProviderID } from "../cloud/providerid.ts";
 import type { Node } from "../kube-types.ts";
 import { instanceTerminatedEvent } from "./events.ts";
 import { updateWithRetry } from "./nodes.ts";
@@ -64,7 +65,7 @@ export class Termination {
         throw e;
       }
       // A node of the same name that another instance owns is not ours to delete.
-      if (providerID && node.spec?.providerID && node.spec.providerID !== providerID) continue;
+      if (providerID && node.spec?.providerID && !sameProviderID(node.spec.providerID, providerID)) continue;
       if (node.metadata?.deletionTimestamp) {
         gone = false;
         continue;

@@ -27,8 +27,8 @@ export {
   type VmSkuSpec,
 } from "./fixtures.ts";
 export { staticTokenCredential, standinComputeClient } from "./client.ts";
-export { HookRunner, type VmHooks } from "./lro.ts";
-export { kwokNodeHooks, nodeFor } from "./kwok-nodes.ts";
+export { HookRunner, type VmBoot, type VmHooks } from "./lro.ts";
+export * from "./kubelet/index.ts";
 export {
   armAudience,
   appServiceMsiApiVersion,

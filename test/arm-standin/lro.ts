@@ -2,9 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { StandinRequest } from "./http.ts";
 import type { ArmState, WireOperation, WireVm } from "./state.ts";
 
-/** Called when a VM has finished creating or has been deleted (tests register kwok Nodes). */
+/** What a VM finds at its first boot besides its ARM model. */
+export interface VmBoot {
+  /** osProfile.customData as ARM received it (base64); absent when the PUT had none. */
+  customData?: string;
+}
+
+/** Called when a VM has finished creating or has been deleted (./kubelet/ boots its kubelet). */
 export interface VmHooks {
-  onVmCreated?(vm: WireVm): void | Promise<void>;
+  onVmCreated?(vm: WireVm, boot: VmBoot): void | Promise<void>;
   onVmDeleted?(vm: WireVm): void | Promise<void>;
 }
 
@@ -26,8 +32,8 @@ export class HookRunner {
     this.hooks = hooks;
   }
 
-  created(vm: WireVm): void {
-    this.run(() => this.hooks.onVmCreated?.(structuredClone(vm)));
+  created(vm: WireVm, boot: VmBoot = {}): void {
+    this.run(() => this.hooks.onVmCreated?.(structuredClone(vm), { ...boot }));
   }
 
   deleted(vm: WireVm): void {

@@ -42,6 +42,11 @@ export class ArmState {
   readonly vms = new Map<string, WireVm>();
   /** Long-running operations by name. */
   readonly operations = new Map<string, WireOperation>();
+  /**
+   * Each VM's osProfile.customData (base64, as the PUT carried it) by vmKey. Kept apart from the
+   * VM because ARM hands it to the VM at its first boot and never returns it in a GET or a list.
+   */
+  readonly customData = new Map<string, string>();
 
   constructor(subscriptionId: string) {
     this.subscriptionId = subscriptionId;

@@ -2,6 +2,7 @@ import { request } from "node:https";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { standinComputeClient } from "./client.ts";
 import { startArmStandin, type ArmStandin } from "./server.ts";
+import type { VmBoot } from "./lro.ts";
 import type { WireVm } from "./state.ts";
 
 // The VM routes and their long-running operations, seen through the real SDK and the request log.
@@ -9,14 +10,19 @@ import type { WireVm } from "./state.ts";
 let standin: ArmStandin;
 const created: string[] = [];
 const deleted: string[] = [];
+const booted: VmBoot[] = [];
 
 beforeEach(async () => {
   created.length = 0;
   deleted.length = 0;
+  booted.length = 0;
   standin = await startArmStandin({
     lroPolls: 2,
     hooks: {
-      onVmCreated: (vm: WireVm) => void created.push(vm.name),
+      onVmCreated: (vm: WireVm, boot: VmBoot) => {
+        created.push(vm.name);
+        booted.push(boot);
+      },
       onVmDeleted: (vm: WireVm) => void deleted.push(vm.name),
     },
   });
@@ -65,6 +71,72 @@ describe("the stand-in's virtual machines", () => {
     });
     await standin.hooks.settled();
     expect(deleted).toEqual(["vm-2"]);
+  });
+});
+
+describe("the stand-in's customData", () => {
+  const withData = (customData: string) => ({
+    ...vm,
+    osProfile: { computerName: "vm-c", adminUsername: "azureuser", customData },
+  });
+  const userData = Buffer.from("#cloud-config\nruncmd: [kubeadm join]\n").toString("base64");
+
+  it("hands it to the VM at boot, and never returns it", async () => {
+    const client = standinComputeClient(standin);
+    const made = await client.virtualMachines.createOrUpdate("rg", "vm-c", withData(userData), {
+      updateIntervalInMs: 5,
+    });
+    expect(made.osProfile).toEqual({ computerName: "vm-c", adminUsername: "azureuser" });
+    expect((await client.virtualMachines.get("rg", "vm-c")).osProfile?.customData).toBeUndefined();
+    const listed = [];
+    for await (const v of client.virtualMachines.list("rg")) listed.push(v);
+    expect(JSON.stringify(listed)).not.toContain(userData);
+    await standin.hooks.settled();
+    expect(booted).toEqual([{ customData: userData }]);
+  });
+
+  it("refuses customData that is not base64 or longer than ARM takes", async () => {
+    const client = standinComputeClient(standin);
+    for (const bad of ["#cloud-config", "abc", "A".repeat(87_384)]) {
+      await expect(
+        client.virtualMachines.createOrUpdate("rg", "vm-bad", withData(bad), { updateIntervalInMs: 5 }),
+      ).rejects.toMatchObject({
+        statusCode: 400,
+        code: "InvalidParameter",
+        message:
+          "Custom data in OSProfile must be in Base64 encoding and with a maximum length of 87380 characters.",
+      });
+    }
+    expect(standin.state.vms.size).toBe(0);
+    // The longest ARM takes: 65535 bytes.
+    const longest = Buffer.alloc(65_535, "a").toString("base64");
+    expect(longest).toHaveLength(87_380);
+    await client.virtualMachines.createOrUpdate("rg", "vm-big", withData(longest), { updateIntervalInMs: 5 });
+  });
+
+  it("keeps it when a later PUT leaves it out, and refuses a change", async () => {
+    const client = standinComputeClient(standin);
+    await client.virtualMachines.createOrUpdate("rg", "vm-c", withData(userData), { updateIntervalInMs: 5 });
+    await client.virtualMachines.createOrUpdate("rg", "vm-c", withData(userData), { updateIntervalInMs: 5 });
+    await client.virtualMachines.createOrUpdate(
+      "rg",
+      "vm-c",
+      { ...vm, osProfile: { computerName: "vm-c" } },
+      { updateIntervalInMs: 5 },
+    );
+    await expect(
+      client.virtualMachines.createOrUpdate(
+        "rg",
+        "vm-c",
+        withData(Buffer.from("#!/bin/sh\n").toString("base64")),
+        {
+          updateIntervalInMs: 5,
+        },
+      ),
+    ).rejects.toMatchObject({ statusCode: 409, code: "PropertyChangeNotAllowed" });
+    expect(standin.state.customData.get("rg/vm-c")).toBe(userData);
+    await client.virtualMachines.delete("rg", "vm-c", { updateIntervalInMs: 5 });
+    expect(standin.state.customData.size).toBe(0);
   });
 });
 

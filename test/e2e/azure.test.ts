@@ -1,5 +1,8 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import type { V1Node } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,43 +10,77 @@ import { useTestCluster } from "../harness/index.ts";
 import { KubeClient, type KubeObject } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { resources } from "../../kube/resources.ts";
-import { jsonLogger, type LogLevel } from "../../lib/log.ts";
+import { jsonLogger } from "../../lib/log.ts";
 import type { Machine, Workspace } from "../../crds/index.ts";
 import { componentNames } from "../../controller/operator.ts";
-import { runOperator } from "../../controller/run.ts";
+import { runOperator, type RunOptions } from "../../controller/run.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { FakeClock } from "../../lib/clock.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { GarbageCollector } from "../../provisioner/index.ts";
-import { AzureCloudProvider } from "../../provisioner/cloud/azure/index.ts";
+import {
+  AzureCloudProvider,
+  joinDataFile,
+  missingJoinDataMessage,
+  parseProviderId,
+} from "../../provisioner/cloud/azure/index.ts";
 import { findSku, loadCatalog } from "../../planner/catalog/index.ts";
 import {
   allocationFailed,
-  kwokNodeHooks,
+  bootstrapTokenSecret,
+  isDevicePluginImage,
+  kubeadmJoinUserData,
+  newBootstrapToken,
   quotaExceeded,
   serverError,
   skuNotAvailable,
   startArmStandin,
+  startVmKubelets,
   standinComputeClient,
   staticTokenCredential,
   seedSubscription,
   throttle,
   type ArmStandin,
+  type BootstrapToken,
+  type VmKubelets,
 } from "../arm-standin/index.ts";
 import { until } from "../harness/until.ts";
+import { installDevicePlugin } from "./device-plugin.ts";
 import { deleteWorkspaces } from "./workspaces.ts";
 
 // The whole operator with the Azure backend: the real @azure/arm-compute client talks to the ARM
-// stand-in on loopback, whose VMs join the shared test cluster as kwok nodes.
+// stand-in on loopback, whose VMs boot with the join data the operator gave them and register as
+// kwok nodes of the shared test cluster only when its bootstrap token authenticates. The NVIDIA
+// device plugin runs from deploy/device-plugin, and a node shows its GPUs only once it does.
 
 const cluster = useTestCluster();
-const resourceGroup = "kaito-e2e";
+// Mixed case on purpose: Azure writes the resource group in lower case on the Node.
+const resourceGroup = "Kaito-E2E";
 const subnetId = (sub: string) =>
   `/subscriptions/${sub}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes`;
 const image = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" };
 let standin: ArmStandin;
 let client: KubeClient;
-let stop: () => Promise<void>;
+let kubelets: VmKubelets;
+let removeDevicePlugin: (() => Promise<void>) | undefined;
+let scratch: string;
+// The token the operator's join data carries, and the kube-system Secret behind it.
+const token = newBootstrapToken();
+// A token whose Secret says it expired an hour ago: kubeadm tokens expire after 24 h by default,
+// so this is the first thing to go wrong on a real cluster ("VMs that cannot join" below).
+const stale = newBootstrapToken();
+let joinFile: string;
+const tokenSecrets: string[] = [];
+// Every line the operators logged, at debug level, and the objects they wrote as tests saw them:
+// the join data must be in none of them.
+const logLines: string[] = [];
+const written: string[] = [];
+
+/** Keeps the Machines, Nodes and Workspaces as they are now, for the final credential check. */
+async function keepWritten(): Promise<void> {
+  for (const r of [resources.machines, resources.nodes, resources.workspaces])
+    for (const o of (await client.list<KubeObject>(r)).items) written.push(JSON.stringify(o));
+}
 
 // What the subscription has in eastus, read once when the operator starts (its cache keeps the
 // reading for minutes): every catalogue size except one that is closed to the subscription, and
@@ -51,6 +88,18 @@ let stop: () => Promise<void>;
 const restrictedSize = "Standard_NC40ads_H100_v5";
 const exhaustedFamily = findSku("Standard_NC4as_T4_v3")!.family;
 const createVm = "virtualMachines.createOrUpdate";
+
+async function addTokenSecret(t: BootstrapToken, expiration?: string): Promise<void> {
+  const secret = bootstrapTokenSecret(t, expiration ? { expiration } : {});
+  await client.create(resources.secrets, secret);
+  tokenSecrets.push(secret.metadata!.name!);
+}
+
+function writeJoinData(name: string, t: BootstrapToken): string {
+  const file = path.join(scratch, name);
+  writeFileSync(file, kubeadmJoinUserData(t.token), { mode: 0o600 });
+  return file;
+}
 
 beforeAll(async () => {
   standin = await startArmStandin({ lroPolls: 1 });
@@ -61,7 +110,28 @@ beforeAll(async () => {
     exhaustedFamilies: [exhaustedFamily],
   });
   client = new KubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-  standin.hooks.use(kwokNodeHooks(client, standin.subscriptionId, resourceGroup));
+  kubelets = await startVmKubelets({ client });
+  standin.hooks.use(kubelets);
+  removeDevicePlugin = await installDevicePlugin(client);
+  scratch = mkdtempSync(path.join(tmpdir(), "kaito-azure-e2e-"));
+  await addTokenSecret(token);
+  joinFile = writeJoinData("join.yaml", token);
+});
+
+afterAll(async () => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  await removeDevicePlugin?.();
+  for (const name of tokenSecrets)
+    await client.delete(resources.secrets, name, "kube-system").catch(() => undefined);
+  await kubelets?.close();
+  client?.close();
+  await standin?.close();
+});
+
+/** Runs the operator with the Azure backend until the returned function stops it. */
+async function startOperator(
+  o: { joinDataFile: string } & Pick<RunOptions, "machineLiveness">,
+): Promise<() => Promise<void>> {
   const abort = new AbortController();
   let built!: (m: Manager) => void;
   const manager = new Promise<Manager>((resolve) => (built = resolve));
@@ -76,19 +146,27 @@ beforeAll(async () => {
         planner: "127.0.0.1:0",
         extender: "127.0.0.1:0",
       },
-      log: jsonLogger({ level: (process.env.KAITO_TEST_LOG as LogLevel | undefined) ?? "error" }),
+      log: jsonLogger({
+        level: "debug",
+        write: (line) => {
+          logLines.push(line);
+          if (process.env.KAITO_TEST_LOG || line.includes('"level":"error"')) process.stderr.write(line);
+        },
+      }),
       azure: {
         subscriptionId: standin.subscriptionId,
         resourceGroup,
         location: "eastus",
         subnetId: subnetId(standin.subscriptionId),
         image,
+        joinData: joinDataFile(o.joinDataFile),
         credential: staticTokenCredential(),
         endpoint: standin.endpoint,
         ca: standin.ca,
         pollIntervalMs: 50,
         retryOptions: { retryDelayInMs: 20, maxRetryDelayInMs: 200 },
       },
+      ...(o.machineLiveness ? { machineLiveness: o.machineLiveness } : {}),
       onManager: built,
     },
     abort.signal,
@@ -97,17 +175,11 @@ beforeAll(async () => {
     manager,
     running.then(() => Promise.reject(new Error("the operator stopped at once"))),
   ]);
-  stop = async () => {
+  return async () => {
     abort.abort();
     await running;
   };
-});
-
-afterAll(async () => {
-  await stop?.();
-  client?.close();
-  await standin?.close();
-});
+}
 
 type Ws = Workspace & KubeObject;
 const condition = (ws: Ws | undefined, type: string) => ws?.status?.conditions?.find((c) => c.type === type);
@@ -152,6 +224,14 @@ async function deleteAndDrain(name: string, namespace: string, vmNames: string[]
 }
 
 describe("the operator with the Azure backend on the ARM stand-in", () => {
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    stop = await startOperator({ joinDataFile: joinFile });
+  });
+  afterAll(async () => {
+    await stop?.();
+  });
+
   it("takes the phi-3 example to WorkspaceReady on a VM that joins as a node, through a 429 storm", async () => {
     const namespace = await cluster.newNamespace("azure-phi3");
     const manifest = phi3();
@@ -165,9 +245,10 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
     expect(ws.status?.instanceType).toBe("Standard_NC6s_v3");
 
     const [machine] = await machinesOf(namespace);
+    // The resource group in lower case, as Azure writes it on the Node.
     expect(machine?.status?.providerID).toMatch(
       new RegExp(
-        `^azure:///subscriptions/${standin.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft\\.Compute/virtualMachines/`,
+        `^azure:///subscriptions/${standin.subscriptionId}/resourceGroups/${resourceGroup.toLowerCase()}/providers/Microsoft\\.Compute/virtualMachines/`,
       ),
     );
     const vms = standin.state
@@ -175,10 +256,25 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
       .filter((v) => v.tags?.["kaito.sh/machine"] === machine!.metadata!.name);
     expect(vms).toHaveLength(1);
     expect(vms[0]!.properties.provisioningState).toBe("Succeeded");
+    // The VM joined with the operator's bootstrap token, as kubeadm would.
+    expect(kubelets.joins.filter((j) => j.vm === vms[0]!.name)).toEqual([
+      { vm: vms[0]!.name, joined: true, node: vms[0]!.name, tokenId: token.id, reason: "registered" },
+    ]);
     const node = await client.get<V1Node & KubeObject>(resources.nodes, vms[0]!.name);
     expect(node.spec?.providerID).toBe(machine!.status!.providerID);
+    // Tainted from registration on (the kubelet's --register-with-taints), so nothing else lands there.
+    expect(node.spec?.taints).toContainEqual({ key: "sku", value: "gpu", effect: "NoSchedule" });
+    // The GPU shows because deploy/device-plugin's pod runs on the node.
     expect(node.status?.allocatable?.["nvidia.com/gpu"]).toBe("1");
+    const plugins = (
+      await client.list<KubeObject & { spec?: { containers?: { image?: string }[] } }>(resources.pods, {
+        namespace: "kube-system",
+        fieldSelector: `spec.nodeName=${node.metadata!.name}`,
+      })
+    ).items.filter((p) => p.spec?.containers?.some((c) => isDevicePluginImage(c.image)));
+    expect(plugins).toHaveLength(1);
     expect(standin.faults.pending()).toBe(0);
+    await keepWritten();
 
     await deleteAndDrain(
       name,
@@ -384,6 +480,7 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
       location: "eastus",
       image,
       subnetId: subnetId(standin.subscriptionId),
+      joinData: joinDataFile(joinFile),
       pollIntervalMs: 20,
     });
     // A clock ten minutes ahead makes both VMs older than the collector's grace period.
@@ -395,13 +492,164 @@ describe("the operator with the Azure backend on the ARM stand-in", () => {
     });
     const deleted = await gc.collect();
     expect(deleted).toEqual([
-      `azure:///subscriptions/${standin.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/orphan-vm`,
+      `azure:///subscriptions/${standin.subscriptionId}/resourceGroups/${resourceGroup.toLowerCase()}/providers/Microsoft.Compute/virtualMachines/orphan-vm`,
     ]);
+    // Neither VM had join data: both booted and never registered.
+    await standin.hooks.settled();
+    for (const vm of ["orphan-vm", "someone-elses-vm"])
+      expect(kubelets.joins.find((j) => j.vm === vm)).toMatchObject({
+        joined: false,
+        reason: "the VM has no customData, so nothing on it runs kubeadm join",
+      });
     const left = standin.state.vmsIn(resourceGroup).map((v) => v.name);
     expect(left).toEqual(["someone-elses-vm"]);
     console.log(
       `azure e2e garbage collection: deleted ${deleted.length} orphan, kept untagged [${left.join(", ")}]`,
     );
     await client2.virtualMachines.delete(resourceGroup, "someone-elses-vm", { updateIntervalInMs: 20 });
+  });
+});
+
+describe("VMs that cannot join", () => {
+  const registrationTimeoutMs = 10_000;
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    await addTokenSecret(stale, new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z"));
+    stop = await startOperator({
+      joinDataFile: writeJoinData("stale-join.yaml", stale),
+      machineLiveness: { registrationTimeoutMs },
+    });
+  });
+  afterAll(async () => {
+    await stop?.();
+  });
+
+  it("replaces the Machine of a VM whose bootstrap token expired, and joins once the token is renewed", async () => {
+    const namespace = await cluster.newNamespace("azure-join");
+    const manifest = phi3();
+    manifest.metadata = { name: "phi-3-join", namespace };
+    await client.create(resources.workspaces, manifest);
+
+    // The first Machine launches a VM, which boots and is refused: no Node ever registers for it.
+    const first = await until(
+      () => "the first Machine to launch",
+      async () => (await machinesOf(namespace)).find((m) => m.status?.providerID),
+    );
+    const firstVm = parseProviderId(first.status!.providerID!)!.vmName;
+    const refused = await until(
+      () => `VM ${firstVm} to boot`,
+      async () => kubelets.joins.find((j) => j.vm === firstVm),
+    );
+    expect(refused).toMatchObject({ joined: false, tokenId: stale.id });
+    expect(refused.reason).toMatch(new RegExp(`^bootstrap token ${stale.id} expired at `));
+
+    // Renewed at once, as `kubeadm token create` would make a fresh one. Too late for that VM:
+    // cloud-init ran kubeadm join once, at its first boot, and the VM stays a stranger.
+    await client.patch(
+      resources.secrets,
+      `bootstrap-token-${stale.id}`,
+      "kube-system",
+      { stringData: { expiration: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z") } },
+      "merge",
+    );
+
+    // After the registration timeout the Machine is deleted with its VM, and the Workspace gets a
+    // new one, whose VM boots with the same join data and now joins.
+    const replacement = await until(
+      () => `a Machine to replace ${first.metadata!.name} (uid ${first.metadata!.uid})`,
+      async () => (await machinesOf(namespace)).find((m) => m.metadata!.uid !== first.metadata!.uid),
+      registrationTimeoutMs * 6,
+    );
+    const events = (
+      await client.list<KubeObject & { reason?: string; involvedObject?: { uid?: string } }>(
+        resources.events,
+        {
+          namespace: "default",
+          fieldSelector: "reason=RegistrationTimeout",
+        },
+      )
+    ).items.filter((e) => e.involvedObject?.uid === first.metadata!.uid);
+    expect(events).toHaveLength(1);
+    const ws = await untilReady("phi-3-join", namespace);
+    const [machine] = await machinesOf(namespace);
+    const vm = parseProviderId(machine!.status!.providerID!)!.vmName;
+    expect(kubelets.joins.filter((j) => j.vm === vm).at(-1)).toMatchObject({
+      joined: true,
+      tokenId: stale.id,
+    });
+    const attempts = kubelets.joins.filter((j) => j.tokenId === stale.id);
+    expect(attempts.map((j) => j.joined)).toEqual([false, true]);
+    await keepWritten();
+    const vmsNow = standin.state.vmsIn(resourceGroup).map((v) => v.name);
+    await deleteAndDrain("phi-3-join", namespace, vmsNow);
+    console.log(
+      `azure e2e expired token: ${attempts.filter((j) => !j.joined).length} VM(s) refused (${refused.reason}), ` +
+        `Machine ${first.metadata!.name} (uid ${first.metadata!.uid!.slice(0, 8)}) replaced by ${replacement.metadata!.name} (uid ${replacement.metadata!.uid!.slice(0, 8)}) after ${registrationTimeoutMs / 1000} s, ` +
+        `ready on ${ws.status?.instanceType} once renewed; VMs left ${standin.state.vmsIn(resourceGroup).length}`,
+    );
+    expect(standin.state.vmsIn(resourceGroup)).toEqual([]);
+  });
+});
+
+describe("kaito controller --cloud azure", () => {
+  it("refuses to start without join data, in one sentence on stderr", async () => {
+    const repo = path.resolve(import.meta.dirname, "../..");
+    const env = { ...process.env };
+    for (const name of Object.keys(env)) if (name.startsWith("AZURE_")) delete env[name];
+    const run = promisify(execFile)(
+      path.join(repo, "node_modules/.bin/node"),
+      [
+        path.join(repo, "cli/main.ts"),
+        "controller",
+        "--kubeconfig",
+        cluster.kubeconfigPath,
+        "--cloud",
+        "azure",
+        `--azure-subscription-id=${standin.subscriptionId}`,
+        `--azure-resource-group=${resourceGroup}`,
+        "--azure-location=eastus",
+        `--azure-subnet-id=${subnetId(standin.subscriptionId)}`,
+        `--azure-endpoint=${standin.endpoint}`,
+      ],
+      { env, timeout: 60_000 },
+    );
+    const failed = await run.then(
+      () => undefined,
+      (e: unknown) => e as { code?: number; stderr?: string },
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toBe(`kaito controller: ${missingJoinDataMessage}\n`);
+  });
+});
+
+describe("the VMs' join data", () => {
+  it("appears in no log line, Event or object the operators wrote", async () => {
+    const data = readFileSync(joinFile, "utf8");
+    // Every form it could leak in: the tokens, their secret halves, the file, base64 of the file.
+    const needles = [
+      token.token,
+      token.secret,
+      stale.token,
+      stale.secret,
+      data,
+      Buffer.from(data).toString("base64").slice(0, 60),
+    ];
+    const events = (await client.list<KubeObject>(resources.events)).items;
+    // The operators talked, at debug level, through every test above.
+    expect(logLines.length).toBeGreaterThan(50);
+    expect(written.length).toBeGreaterThan(0);
+    expect(logLines.some((l) => l.includes("creating VM"))).toBe(true);
+    for (const needle of needles) {
+      expect(logLines.filter((l) => l.includes(needle))).toEqual([]);
+      expect(events.filter((e) => JSON.stringify(e).includes(needle)).map((e) => e.metadata?.name)).toEqual(
+        [],
+      );
+      expect(written.filter((o) => o.includes(needle))).toEqual([]);
+    }
+    // ARM never hands it back, and the stand-in's VMs (GET/list answers) do not hold it.
+    expect(JSON.stringify([...standin.state.vms.values()])).not.toContain(token.token);
+    console.log(
+      `azure e2e join data: ${logLines.length} debug log lines, ${events.length} events, ${written.length} objects checked; none holds the token`,
+    );
   });
 });

@@ -103,7 +103,7 @@ describe("Workspaces applied together", () => {
       `batching: ${all.length} Workspaces applied together run on ${machines.length} nodes at $${clusterCost.toFixed(2)}/h; ` +
         `kaito plan -f says $${predicted.costPerHour.toFixed(2)}/h on ${predicted.newNodes.length} nodes; one at a time $${oneAtATime.toFixed(2)}/h`,
     );
-    expect(ready.some((w) => (w.status?.placement?.sharedMachines ?? []).length > 0)).toBe(true);
+    expect(ready.some((w) => (w.status?.placement?.sharedNodes ?? []).length > 0)).toBe(true);
     expect(machines.length).toBe(predicted.newNodes.length);
     expect(clusterCost).toBeCloseTo(predicted.costPerHour, 3);
     expect(clusterCost).toBeLessThan(oneAtATime);

@@ -4,22 +4,34 @@
 // trusts the stand-in's CA through NODE_EXTRA_CA_CERTS and gets its token the way a workload on
 // Azure does: DefaultAzureCredential -> ManagedIdentityCredential -> the stand-in's App Service
 // identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER). The code under test has no test switch.
+// Its VMs join as a real cluster's would: each manager gets cloud-init join data with a bootstrap
+// token (--azure-node-join-data-file) whose kube-system Secret exists, the stand-in's kubelets
+// register a VM only when that token authenticates, and GPUs show once deploy/device-plugin's
+// DaemonSet runs on the node.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { KubeClient } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
 import { resources } from "../../kube/resources.ts";
 import { seededRandom } from "../../lib/random.ts";
 import { loadCatalog } from "../../planner/catalog/index.ts";
-import { machineTag, providerIdFor } from "../../provisioner/cloud/azure/index.ts";
+import { machineTag, parseProviderId, providerIdFor } from "../../provisioner/cloud/azure/index.ts";
+import { providerIdKey } from "../../provisioner/cloud/providerid.ts";
+import { machineNameLabel } from "../../provisioner/cloud/local/node.ts";
 import {
-  kwokNodeHooks,
+  bootstrapTokenSecret,
+  kubeadmJoinUserData,
   MANAGED_IDENTITY_TOKEN,
+  newBootstrapToken,
   seedSubscription,
   standinProcessEnv,
   startArmStandin,
+  startVmKubelets,
   throttle,
   type ArmStandin,
 } from "../arm-standin/index.ts";
 import type { CrashCloud, CrashInstance, NodeObj } from "./crash.ts";
+import { installDevicePlugin } from "./device-plugin.ts";
 
 export interface AzureCrashCloudOptions {
   kubeconfigPath: string;
@@ -54,7 +66,16 @@ export async function startAzureCrashCloud(o: AzureCrashCloudOptions): Promise<A
   // and Usages and plans with them, while Machines of the killed one are still launching.
   seedSubscription(standin.state, { skus: loadCatalog().skus, location });
   const client = new KubeClient(loadKubeConfig({ kubeconfig: o.kubeconfigPath }));
-  standin.hooks.use(kwokNodeHooks(client, standin.subscriptionId, resourceGroup));
+  const kubelets = await startVmKubelets({ client });
+  standin.hooks.use(kubelets);
+  const removeDevicePlugin = await installDevicePlugin(client);
+  // The join data every manager hands its VMs: kubeadm join with a token the cluster knows.
+  const token = newBootstrapToken();
+  const tokenSecret = bootstrapTokenSecret(token);
+  await client.create(resources.secrets, tokenSecret);
+  const joinData = kubeadmJoinUserData(token.token);
+  const joinFile = path.join(o.dir, "node-join.yaml");
+  writeFileSync(joinFile, joinData, { mode: 0o600 });
   // Occasional throttling on every ARM operation, which the SDK's pipeline must ride out by
   // honouring Retry-After (and the provisioner by retrying when it does not).
   standin.faults.add({
@@ -63,10 +84,11 @@ export async function startAzureCrashCloud(o: AzureCrashCloudOptions): Promise<A
   });
   const subnetId = `/subscriptions/${standin.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes`;
   const env = standinProcessEnv(standin, o.dir);
-  const providerPrefix = providerIdFor(standin.subscriptionId, resourceGroup, "");
+  const providerPrefix = providerIdKey(providerIdFor(standin.subscriptionId, resourceGroup, ""));
 
   let seenRequests = 0;
   let seenHookFailures = 0;
+  let seenJoins = 0;
 
   return {
     name: "azure",
@@ -79,11 +101,26 @@ export async function startAzureCrashCloud(o: AzureCrashCloudOptions): Promise<A
       `--azure-location=${location}`,
       `--azure-subnet-id=${subnetId}`,
       `--azure-endpoint=${standin.endpoint}`,
+      `--azure-node-join-data-file=${joinFile}`,
     ],
     managerEnv: () => env,
     async nodes(kube) {
-      const nodes = (await kube.list<NodeObj>(resources.nodes, { labelSelector: machineTag })).items;
-      return nodes.filter((n) => (n.spec?.providerID ?? "").startsWith(providerPrefix));
+      // A VM's Node knows nothing of Machines; the drill finds a node's Machine through its VM's
+      // tag, as the local cloud's nodes carry it in a label.
+      const nodes = (await kube.list<NodeObj>(resources.nodes)).items.filter((n) =>
+        providerIdKey(n.spec?.providerID ?? "").startsWith(providerPrefix),
+      );
+      return nodes.map((n) => {
+        const vmName = parseProviderId(n.spec!.providerID!)?.vmName ?? "";
+        const vm = standin.state.vmsIn(resourceGroup).find((v) => v.name === vmName);
+        const machine = vm?.tags?.[machineTag];
+        return machine
+          ? {
+              ...n,
+              metadata: { ...n.metadata, labels: { ...n.metadata?.labels, [machineNameLabel]: machine } },
+            }
+          : n;
+      });
     },
     async instances(): Promise<CrashInstance[]> {
       return standin.state.vmsIn(resourceGroup).map((vm) => ({
@@ -92,7 +129,13 @@ export async function startAzureCrashCloud(o: AzureCrashCloudOptions): Promise<A
         pending: vm.properties.provisioningState !== "Succeeded",
       }));
     },
-    secrets: () => [standin.managedIdentity!.token, standin.managedIdentity!.header],
+    secrets: () => [
+      standin.managedIdentity!.token,
+      standin.managedIdentity!.header,
+      token.token,
+      token.secret,
+      Buffer.from(joinData).toString("base64").slice(0, 60),
+    ],
     endRound() {
       const r = standin.requests.slice(seenRequests);
       seenRequests = standin.requests.length;
@@ -112,10 +155,20 @@ export async function startAzureCrashCloud(o: AzureCrashCloudOptions): Promise<A
       seenHookFailures = standin.hooks.failures.length;
       if (failures.length)
         problems.push(`${failures.length} VMs could not register their node: ${String(failures[0])}`);
-      return { note, problems };
+      // Every VM carried the managers' join data: one that did not join is a VM given the wrong data.
+      const joins = kubelets.joins.slice(seenJoins);
+      seenJoins = kubelets.joins.length;
+      const refused = joins.filter((j) => !j.joined);
+      if (refused.length) problems.push(`${refused.length} VMs did not join: ${refused[0]!.reason}`);
+      return { note: `${note}, VMs joined ${joins.length - refused.length}`, problems };
     },
     async close() {
       await standin.hooks.settled();
+      await removeDevicePlugin();
+      await client
+        .delete(resources.secrets, tokenSecret.metadata!.name!, "kube-system")
+        .catch(() => undefined);
+      await kubelets.close();
       client.close();
       await standin.close();
     },

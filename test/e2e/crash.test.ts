@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { useTestCluster } from "../harness/index.ts";
-import { roundProblems, runCrashRounds } from "./crash.ts";
+import { karpenterCrashCloud, roundProblems, runCrashRounds } from "./crash.ts";
+import { startTestKarpenter } from "./karpenter.ts";
 import { startAzureCrashCloud } from "./crash-azure.ts";
 import { MANAGED_IDENTITY_TOKEN } from "../arm-standin/index.ts";
 
@@ -73,6 +74,31 @@ describe("the manager killed with SIGKILL while 20 workspaces provision (Azure c
       expect(results.every((r) => r.instances === r.machines && r.machines > 0)).toBe(true);
     } finally {
       await cloud.close();
+    }
+  }, 900_000);
+});
+
+describe("the manager killed with SIGKILL while 20 workspaces provision (NodeClaims for the real Karpenter)", () => {
+  it("leaves every workspace ready, with no orphaned or duplicate NodeClaim, and nodes only from NodeClaims, 2 rounds", async () => {
+    const namespace = await cluster.newNamespace("crash-karpenter");
+    const karpenter = await startTestKarpenter(cluster.kubeconfigPath);
+    try {
+      const results = await runCrashRounds({
+        kubeconfigPath: cluster.kubeconfigPath,
+        namespace,
+        rounds: 2,
+        workspaces: 20,
+        seed,
+        logDir: logDirectory("kaito-crash-karpenter-"),
+        cloud: karpenterCrashCloud(),
+        print: (line) => process.stderr.write(`crash: ${line}\n`),
+      });
+      expect(results).toHaveLength(2);
+      for (const r of results) expect(roundProblems(r), `round ${r.round} (seed ${seed})`).toEqual([]);
+      // Every NodeClaim had its node: Karpenter, not a stand-in, made them.
+      expect(results.every((r) => r.instances === r.machines && r.machines > 0)).toBe(true);
+    } finally {
+      await karpenter.stop();
     }
   }, 900_000);
 });

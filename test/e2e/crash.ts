@@ -10,32 +10,38 @@
 //
 // The cloud is pluggable (CrashCloud): the local cloud's instances are kwok Nodes; the Azure
 // cloud's are VMs in the ARM stand-in (./crash-azure.ts), which lives in this process and so
-// keeps every VM a killed manager created.
+// keeps every VM a killed manager created. With `karpenter` the manager writes NodeClaims for the
+// real Karpenter (started by the caller), whose instances are the Nodes it made: the "Machines"
+// of the counts are then NodeClaims, and a node no NodeClaim accounts for is an orphan.
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { KubeClient, type KubeObject } from "../../kube/client.ts";
 import { loadKubeConfig } from "../../kube/config.ts";
-import { resources } from "../../kube/resources.ts";
+import { resources, type Resource } from "../../kube/resources.ts";
 import { seededRandom } from "../../lib/random.ts";
 import { ManagedProcess } from "../../localcluster/processes.ts";
 import { freePort } from "../../localcluster/ports.ts";
 import { localInstanceLabel, machineNameLabel } from "../../provisioner/cloud/local/node.ts";
-import type { Machine, Workspace } from "../../crds/index.ts";
+import { workspaceLabel, type Machine, type Workspace } from "../../crds/index.ts";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 
 /** An instance as the drill counts it: a local-cloud kwok Node, or a VM. */
 export interface CrashInstance {
   name: string;
-  /** The Machine it was made for; "" when it names none. */
+  /** The Machine (or NodeClaim) it was made for; "" when it names none. */
   machineName: string;
+  /** The workspace its labels name, where the instance carries labels (Nodes do, VMs do not). */
+  workspace?: string;
   /** Still being created or deleted (a VM whose operation runs). */
   pending?: boolean;
 }
 
 /** What the drill needs from the cloud backend the manager runs with. */
 export interface CrashCloud {
-  readonly name: "local" | "azure";
+  readonly name: "local" | "azure" | "karpenter";
+  /** What the manager writes for a node (default: Machines), and its name in the printed counts. */
+  readonly claims?: { resource: Resource; noun: string };
   /** The `kaito controller` flags that select and configure this cloud. */
   managerArgs(): string[];
   /** The manager's environment; this process's when absent. */
@@ -65,11 +71,44 @@ export function localCrashCloud(bootDelaySeconds = 1): CrashCloud {
       (await nodes(client)).map((n) => ({
         name: n.metadata!.name!,
         machineName: n.metadata?.labels?.[machineNameLabel] ?? n.metadata!.name!,
+        workspace: n.metadata?.labels?.[workspaceLabel],
       })),
   };
 }
 
-const nouns = { local: ["instance", "instances"], azure: ["VM", "VMs"] } as const;
+/**
+ * The real Karpenter (its kwok provider, which the caller runs): the manager writes NodeClaims for
+ * the KWOKNodeClass, and the instances are the Nodes Karpenter made, each labelled with its claim's
+ * name (kubernetes.io/hostname, as the kwok provider sets it) and its claim's labels.
+ */
+export function karpenterCrashCloud(): CrashCloud {
+  const nodes = async (client: KubeClient) =>
+    (await client.list<NodeObj>(resources.nodes, { labelSelector: "karpenter.kwok.sh/kwoknodeclass" })).items;
+  return {
+    name: "karpenter",
+    claims: { resource: resources.nodeClaims, noun: "NodeClaim" },
+    managerArgs: () => [
+      "--node-provisioner",
+      "karpenter",
+      "--node-class",
+      "karpenter.kwok.sh/KWOKNodeClass/default",
+    ],
+    nodes,
+    instances: async (client) =>
+      (await nodes(client)).map((n) => ({
+        name: n.metadata!.name!,
+        machineName: n.metadata?.labels?.["kubernetes.io/hostname"] ?? "",
+        workspace: n.metadata?.labels?.[workspaceLabel],
+      })),
+  };
+}
+
+const nouns = {
+  local: ["instance", "instances"],
+  azure: ["VM", "VMs"],
+  karpenter: ["node", "nodes"],
+} as const;
+const claimsOf = (cloud: CrashCloud) => cloud.claims ?? { resource: resources.machines, noun: "Machine" };
 
 export interface CrashOptions {
   kubeconfigPath: string;
@@ -224,13 +263,18 @@ async function snapshot(
   const workspaces = (await client.list<Ws>(resources.workspaces, { namespace })).items.filter((w) =>
     w.metadata!.name!.startsWith(prefix),
   );
-  const machines = (await client.list<M>(resources.machines)).items.filter(
+  const machines = (await client.list<M>(claimsOf(cloud).resource)).items.filter(
     (m) =>
       m.metadata?.labels?.["kaito.sh/workspacenamespace"] === namespace &&
       m.metadata.labels["kaito.sh/workspace"]?.startsWith(prefix),
   );
   const nodes = await cloud.nodes(client);
-  const instances = (await cloud.instances(client)).filter((i) => i.machineName.startsWith(prefix));
+  // An instance is the round's when its labels name one of the round's workspaces or, for a VM
+  // (no labels), when it was made for one of the round's Machines.
+  const names = new Set(machines.map((m) => m.metadata!.name!));
+  const instances = (await cloud.instances(client)).filter((i) =>
+    i.workspace !== undefined ? i.workspace.startsWith(prefix) : names.has(i.machineName),
+  );
   return { workspaces, machines, nodes, instances };
 }
 
@@ -260,7 +304,9 @@ function describeUnready(s: Snapshot): string {
 
 /** The cloud's instances (all of them, not only this round's) whose Machine does not exist. */
 async function instancesWithoutMachine(client: KubeClient, cloud: CrashCloud): Promise<string[]> {
-  const machines = new Set((await client.list<M>(resources.machines)).items.map((m) => m.metadata!.name!));
+  const machines = new Set(
+    (await client.list<M>(claimsOf(cloud).resource)).items.map((m) => m.metadata!.name!),
+  );
   return (await cloud.instances(client)).filter((i) => !machines.has(i.machineName)).map((i) => i.name);
 }
 
@@ -343,22 +389,23 @@ function count(
 
 export function formatRound(c: RoundCounts): string {
   const [one, many] = nouns[c.cloud];
+  const Machine = c.cloud === "karpenter" ? "NodeClaim" : "Machine";
   const pending = c.atKill.pendingInstances ? ` (${c.atKill.pendingInstances} mid-operation)` : "";
   return (
     `round ${c.round} (${c.cloud}): killed ${c.killedAfterMs} ms after apply ` +
-    `(then ${c.atKill.machines} Machines, ${c.atKill.instances} ${many}${pending}, ${c.atKill.nodes} nodes, ${c.atKill.ready} ready); ` +
+    `(then ${c.atKill.machines} ${Machine}s, ${c.atKill.instances} ${many}${pending}, ${c.atKill.nodes} nodes, ${c.atKill.ready} ready); ` +
     `after restart ${c.ready}/${c.workspaces} ready in ${c.readySeconds.toFixed(1)} s, ` +
-    `Machines ${c.machines} (placement says ${c.expectedMachines}), ` +
-    `workspaces with a wrong Machine count ${c.workspacesWithWrongMachineCount}, ` +
-    `duplicate Machines ${c.duplicateMachines}, Machines without exactly one node ${c.machinesWithoutExactlyOneNode}, ` +
-    `Machines without a Workspace ${c.machinesWithoutWorkspace}, ` +
-    `${many} ${c.instances}, duplicate ${many} per Machine ${c.duplicateInstances}, ` +
-    `Machines without exactly one ${one} ${c.machinesWithoutExactlyOneInstance}, ` +
-    `${many} without a Machine ${c.instancesWithoutMachineBeforeGc} before GC / ${c.instancesWithoutMachine} after, ` +
+    `${Machine}s ${c.machines} (placement says ${c.expectedMachines}), ` +
+    `workspaces with a wrong ${Machine} count ${c.workspacesWithWrongMachineCount}, ` +
+    `duplicate ${Machine}s ${c.duplicateMachines}, ${Machine}s without exactly one node ${c.machinesWithoutExactlyOneNode}, ` +
+    `${Machine}s without a Workspace ${c.machinesWithoutWorkspace}, ` +
+    `${many} ${c.instances}, duplicate ${many} per ${Machine} ${c.duplicateInstances}, ` +
+    `${Machine}s without exactly one ${one} ${c.machinesWithoutExactlyOneInstance}, ` +
+    `${many} without a ${Machine} ${c.instancesWithoutMachineBeforeGc} before GC / ${c.instancesWithoutMachine} after, ` +
     `killed again ${c.deleteKill.killedAfterMs} ms into their deletion ` +
-    `(then ${c.deleteKill.workspaces} Workspaces, ${c.deleteKill.machines} Machines left); ` +
+    `(then ${c.deleteKill.workspaces} Workspaces, ${c.deleteKill.machines} ${Machine}s left); ` +
     `after restart left ${c.leftAfterDelete} (${many} ${c.instancesLeftAfterDelete}), ` +
-    `${many} without a Machine ${c.instancesWithoutMachineAfterDelete}` +
+    `${many} without a ${Machine} ${c.instancesWithoutMachineAfterDelete}` +
     (c.logsWithSecrets !== undefined ? `; manager logs holding a credential ${c.logsWithSecrets}` : "") +
     (c.note ? `; ${c.note}` : "")
   );
@@ -494,7 +541,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<RoundCounts[]> {
           if (!manager.running) throw new Error(`the manager exited:\n${manager.logTail()}`);
           const s = await snapshot(client, cloud, o.namespace, round);
           const mine = s.nodes.filter((n) =>
-            (n.metadata?.labels?.[machineNameLabel] ?? "").startsWith(`r${round}-`),
+            (n.metadata?.labels?.[workspaceLabel] ?? "").startsWith(`r${round}-`),
           );
           left = s.workspaces.length + s.machines.length + mine.length;
           instancesLeft = s.instances.length;

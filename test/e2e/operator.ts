@@ -6,9 +6,14 @@ import { componentNames, type OperatorComponent } from "../../controller/operato
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { runOperator } from "../../controller/run.ts";
 import type { LocalCloudProvider } from "../../provisioner/cloud/local/index.ts";
+import type { WebhookComponent, WebhookRegistration } from "../../webhook/index.ts";
+import type { NodeProvisionerConfig } from "../../controller/nodeprovision/index.ts";
 
 export interface RunningOperator {
   client: KubeClient;
+  /** The admission webhook, when the operator was started with one. */
+  webhook?: WebhookComponent;
+  /** The local cloud (builtin mode); the other modes run none, and reading it throws. */
   cloud: LocalCloudProvider;
   manager: Manager;
   registry: Registry;
@@ -26,16 +31,22 @@ export async function startOperator(
     log?: (line: string) => void;
     /** Elects a leader through a Lease in this namespace, as the deployed replicas do. */
     leaderElectionNamespace?: string;
+    /** Serves the admission webhook on loopback, registered as given (add "webhook" to components). */
+    webhook?: WebhookRegistration;
+    /** How workspaces get nodes (default builtin, on the local cloud). */
+    nodeProvisioner?: NodeProvisionerConfig;
   } = {},
 ): Promise<RunningOperator> {
   const client = new KubeClient(loadKubeConfig({ kubeconfig }));
   const abort = new AbortController();
   let manager: Manager | undefined;
   let cloud: LocalCloudProvider | undefined;
+  let webhook: WebhookComponent | undefined;
   const running = runOperator(
     {
       client,
       cloud: "local",
+      ...(o.nodeProvisioner ? { nodeProvisioner: o.nodeProvisioner } : {}),
       components: new Set(o.components ?? componentNames),
       addresses: {
         metrics: "127.0.0.1:0",
@@ -51,16 +62,24 @@ export async function startOperator(
       localBootDelayMs: o.bootDelayMs ?? 500,
       onManager: (m) => (manager = m),
       onLocalCloud: (c) => (cloud = c),
+      ...(o.webhook ? { webhook: { address: "127.0.0.1:0", registration: o.webhook } } : {}),
+      onWebhook: (w) => (webhook = w),
     },
     abort.signal,
   );
   let failure: unknown;
   running.catch((e: unknown) => (failure = e));
   await Promise.resolve();
-  if (!manager || !cloud) throw new Error(`the operator did not build its manager: ${String(failure)}`);
+  const builtin = (o.nodeProvisioner?.mode ?? "builtin") === "builtin";
+  if (!manager || (builtin && !cloud))
+    throw new Error(`the operator did not build its manager: ${String(failure)}`);
   return {
     client,
-    cloud,
+    webhook,
+    get cloud(): LocalCloudProvider {
+      if (!cloud) throw new Error(`the ${o.nodeProvisioner?.mode} node provisioner runs no local cloud`);
+      return cloud;
+    },
     manager,
     registry: manager.registry,
     async stop() {

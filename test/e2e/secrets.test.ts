@@ -1,6 +1,9 @@
 // A tuning Workspace pushes its adapter with a registry Secret. The manager only names that
 // Secret in the Job (a volume): its value must never reach a log line, an Event, or any object
 // the manager writes.
+// The Azure backend's credential, the VMs' join data with its bootstrap token, gets the same check
+// in test/e2e/azure.test.ts ("the VMs' join data"), where an operator with that backend runs, and
+// the Azure crash drill counts manager logs holding the token (test/e2e/crash-azure.ts secrets()).
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";

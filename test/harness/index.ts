@@ -5,8 +5,11 @@ import { afterAll, beforeAll, inject } from "vitest";
 export interface TestCluster {
   kubeconfigPath: string;
   kubeConfig: KubeConfig;
-  /** Creates a namespace (and waits for its default ServiceAccount); it is deleted after the file. */
-  newNamespace(prefix?: string): Promise<string>;
+  /**
+   * Creates a namespace (and waits for its default ServiceAccount); it is deleted after the file.
+   * `labels` are added to the namespace's (a webhook's namespaceSelector can pick it).
+   */
+  newNamespace(prefix?: string, labels?: Record<string, string>): Promise<string>;
 }
 
 /** A random DNS-1123 suffix, so parallel runs and retries never collide on names. */
@@ -29,9 +32,11 @@ export function useTestCluster(): TestCluster {
     Object.assign(cluster, {
       kubeconfigPath,
       kubeConfig,
-      async newNamespace(prefix = "test") {
+      async newNamespace(prefix = "test", labels: Record<string, string> = {}) {
         const name = `${prefix}-${randomSuffix()}`;
-        await core.createNamespace({ body: { metadata: { name, labels: { "kaito.sh/test": "true" } } } });
+        await core.createNamespace({
+          body: { metadata: { name, labels: { ...labels, "kaito.sh/test": "true" } } },
+        });
         created.push(name);
         for (let i = 0; i < 100; i++) {
           try {

@@ -18,11 +18,22 @@ import {
 } from "../../../test/arm-standin/index.ts";
 import { isInsufficientCapacity, isMachineNotFound, type CapacityReason } from "../errors.ts";
 import { AzureCloudProvider, type AzureCloudOptions } from "./cloudprovider.ts";
+import { joinDataValue, type JoinDataSource } from "./joindata.ts";
 import { vmNameFor } from "./names.ts";
 
 // The backend with the real @azure/arm-compute client against the ARM stand-in on loopback.
 
 const resourceGroup = "kaito-rg";
+const token = "abcdef.0123456789abcdef";
+const joinTemplate = `#cloud-config
+write_files:
+  - path: /etc/default/kubelet
+    content: |
+      KUBELET_EXTRA_ARGS=--node-labels={{KAITO_NODE_LABELS}} --register-with-taints={{KAITO_NODE_TAINTS}}
+runcmd:
+  - kubeadm join 10.0.0.4:6443 --token ${token} --discovery-token-ca-cert-hash sha256:00
+`;
+const joinData: JoinDataSource = joinDataValue(joinTemplate, "test join data");
 const sku = "Standard_NC24ads_A100_v4";
 let standin: ArmStandin;
 
@@ -42,6 +53,7 @@ function provider(o: Partial<AzureCloudOptions> = {}): AzureCloudProvider {
     location: "eastus",
     image: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
     subnetId: `/subscriptions/${standin.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes`,
+    joinData,
     pollIntervalMs: 10,
     clock: new FakeClock(),
     ...o,
@@ -78,6 +90,64 @@ describe("AzureCloudProvider on the ARM stand-in", () => {
     expect(vm!.properties.networkProfile).toMatchObject({
       networkInterfaceConfigurations: [{ properties: { deleteOption: "Delete" } }],
     });
+  });
+
+  it("gives each VM the join data with its Machine's labels and taints, in the first PUT only", async () => {
+    const m = machine({ metadata: { name: "ws0a1b2c3d4" } });
+    await provider().create(m);
+    const key = `${resourceGroup}/${vmNameFor("ws0a1b2c3d4")}`;
+    const sent = Buffer.from(standin.state.customData.get(key)!, "base64").toString("utf8");
+    expect(sent).toContain(
+      `--node-labels=apps=phi-3,kaito.sh/workspace=phi-3,kaito.sh/workspacenamespace=default,node.kubernetes.io/instance-type=${sku} `,
+    );
+    expect(sent).toContain("--register-with-taints=sku=gpu:NoSchedule\n");
+    expect(sent).toContain(`--token ${token}`);
+    // ARM never returns it, and the backend never needs it back.
+    expect(JSON.stringify(vms())).not.toContain(token);
+
+    // A VM still creating when the manager restarts is PUT again without customData: ARM keeps
+    // what it has and would refuse a change, so new join data (a rotated token) cannot break it.
+    const m2 = machine();
+    const client = standinComputeClient(standin);
+    await client.virtualMachines.beginCreateOrUpdate(resourceGroup, vmNameFor(m2.metadata!.name!), {
+      location: "eastus",
+      tags: { "kaito.sh/machine": m2.metadata!.name! },
+      hardwareProfile: { vmSize: sku },
+      osProfile: { customData: Buffer.from("#!/bin/sh\n# the old token\n").toString("base64") },
+    });
+    await provider().create(m2);
+    const kept = standin.state.customData.get(`${resourceGroup}/${vmNameFor(m2.metadata!.name!)}`)!;
+    expect(Buffer.from(kept, "base64").toString()).toContain("the old token");
+    expect(standin.requests.filter((r) => r.status === 409)).toEqual([]);
+  });
+
+  it("fails the launch retryably, naming the source but not the data, when the join data is bad", async () => {
+    const error = await provider({
+      joinData: joinDataValue(`echo ${token}`, "the AZURE_NODE_JOIN_DATA environment variable"),
+    })
+      .create(machine())
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ name: "CreateError", conditionReason: "JoinDataInvalid" });
+    expect((error as Error).message).toMatch(
+      /the node join data in the AZURE_NODE_JOIN_DATA environment variable is not cloud-init/,
+    );
+    expect((error as Error).message).not.toContain(token);
+    expect(standin.count("virtualMachines.createOrUpdate")).toBe(0);
+  });
+
+  it("writes providerIDs with the resource group in lower case, as Azure does on the Node", async () => {
+    const instance = await provider({ resourceGroup: "Kaito-RG" }).create(
+      machine({ metadata: { name: "ws1" } }),
+    );
+    expect(instance.providerID).toBe(
+      `azure:///subscriptions/${standin.subscriptionId}/resourceGroups/kaito-rg/providers/Microsoft.Compute/virtualMachines/ws1`,
+    );
+    const cloud = provider({ resourceGroup: "Kaito-RG" });
+    expect((await cloud.get(instance.providerID)).machineName).toBe("ws1");
+    expect((await cloud.list()).map((i) => i.providerID)).toEqual([instance.providerID]);
   });
 
   it("finds the same VM when create() is repeated after a crash, finished or mid-operation", async () => {

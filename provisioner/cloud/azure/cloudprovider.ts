@@ -9,6 +9,7 @@ import type { CloudProvider, Instance, InstanceType, Offering } from "../types.t
 import { skuCapacity } from "../local/node.ts";
 import { createFailure, isArmNotFound, lookupFailure } from "./errors.ts";
 import { instanceFromVm, machineTag } from "./instance.ts";
+import { kubeletRegistration, loadJoinData, type JoinDataSource } from "./joindata.ts";
 import { armZoneOf, parseProviderId, providerIdFor, vmNameFor, zoneLabelOf } from "./names.ts";
 
 export interface AzureCloudOptions {
@@ -26,8 +27,11 @@ export interface AzureCloudOptions {
   adminUsername?: string;
   /** OpenSSH public key for adminUsername; password login stays disabled either way. */
   sshPublicKey?: string;
-  /** Base64 cloud-init that joins the VM to the cluster; the node's kubelet reports the providerID. */
-  customData?: string;
+  /**
+   * The cloud-init that joins each VM to the cluster (see ./joindata.ts), read for every new VM.
+   * Required: a plain VM without it boots and never registers.
+   */
+  joinData: JoinDataSource;
   /** Extra tags on every VM (cost centre...). kaito.sh/machine is always set. */
   tags?: Record<string, string>;
   /** How often the SDK polls a long-running operation without Retry-After (SDK default 2 s). */
@@ -91,8 +95,12 @@ export class AzureCloudProvider implements CloudProvider {
         `zone "${zoneLabel}" is not an Azure zone such as ${this.o.location}-1.`,
       );
     }
-    // The same body every time: a PUT equal to what ARM holds is a no-op, not a second VM.
-    const body = this.vmBody(machineName, vmName, size, zone);
+    // The same body every time: a PUT equal to what ARM holds is a no-op, not a second VM. The join
+    // data goes only into the first PUT: ARM refuses to change a VM's customData
+    // (PropertyChangeNotAllowed) and keeps it when a later PUT leaves it out, so a VM resumed after
+    // a restart keeps the data it was created with even when the file has changed since.
+    const customData = existing ? undefined : await this.customDataFor(machine, vmName);
+    const body = this.vmBody(machineName, vmName, size, zone, customData);
     this.log.info("creating VM", { machine: machineName, vm: vmName, size, zone });
     let vm: VirtualMachine;
     try {
@@ -206,11 +214,26 @@ export class AzureCloudProvider implements CloudProvider {
     });
   }
 
+  /** The VM's customData: the join data with this Machine's labels and taints filled in. */
+  private async customDataFor(machine: Machine, vmName: string): Promise<string> {
+    try {
+      const joinData = await loadJoinData(this.o.joinData);
+      return joinData.customDataFor(kubeletRegistration(machine));
+    } catch (e) {
+      // The message names the source and what is wrong with it, never the data.
+      throw new CreateError(
+        "JoinDataInvalid",
+        `cannot give VM ${vmName} its join data: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  }
+
   private vmBody(
     machineName: string,
     vmName: string,
     size: string,
     zone: string | undefined,
+    customData: string | undefined,
   ): VirtualMachine {
     const sku = findSku(size, this.catalog);
     const adminUsername = this.o.adminUsername ?? "azureuser";
@@ -226,7 +249,7 @@ export class AzureCloudProvider implements CloudProvider {
       osProfile: {
         computerName: vmName,
         adminUsername,
-        ...(this.o.customData ? { customData: this.o.customData } : {}),
+        ...(customData ? { customData } : {}),
         linuxConfiguration: {
           disablePasswordAuthentication: true,
           ...(this.o.sshPublicKey

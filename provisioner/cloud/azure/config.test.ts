@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isUserError } from "../../../lib/errors.ts";
-import { azureSettingsFrom, parseEndpoint, parseImage } from "./config.ts";
+import { azureSettingsFrom, missingJoinDataMessage, parseEndpoint, parseImage } from "./config.ts";
 
 const subnet =
   "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/nodes";
@@ -9,6 +9,7 @@ const env = {
   AZURE_RESOURCE_GROUP: "rg",
   AZURE_LOCATION: "EastUS",
   AZURE_SUBNET_ID: subnet,
+  AZURE_NODE_JOIN_DATA_FILE: "/etc/kaito/node-join/cloud-init",
 };
 
 describe("azure settings from flags and environment", () => {
@@ -42,6 +43,38 @@ describe("azure settings from flags and environment", () => {
     );
     expect(() => azureSettingsFrom({ "azure-location": "east us" }, env)).toThrow(/Azure region name/);
     expect(() => azureSettingsFrom({ "azure-subnet-id": "nodes" }, env)).toThrow(/subnet's ARM id/);
+  });
+
+  it("refuses to start without join data, in one sentence that points AKS users elsewhere", () => {
+    const e = (() => {
+      try {
+        azureSettingsFrom({}, { ...env, AZURE_NODE_JOIN_DATA_FILE: undefined });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toSatisfy(isUserError);
+    expect((e as Error).message).toBe(missingJoinDataMessage);
+    expect(missingJoinDataMessage).toBe(
+      "--cloud azure creates plain VMs that join the cluster only through their cloud-init, so it needs join data (kubeadm join with a bootstrap token) in --azure-node-join-data-file (or AZURE_NODE_JOIN_DATA_FILE, or the data itself in AZURE_NODE_JOIN_DATA); on AKS use --node-provisioner karpenter or azure-gpu-provisioner instead.",
+    );
+    expect(missingJoinDataMessage.match(/\. /g)).toBeNull();
+  });
+
+  it("takes the join data from a file (flag over variable) or from AZURE_NODE_JOIN_DATA, never both", async () => {
+    expect(azureSettingsFrom({}, env).joinData.origin).toBe("file /etc/kaito/node-join/cloud-init");
+    expect(azureSettingsFrom({ "azure-node-join-data-file": "/run/join" }, env).joinData.origin).toBe(
+      "file /run/join",
+    );
+    const inline = azureSettingsFrom(
+      {},
+      { ...env, AZURE_NODE_JOIN_DATA_FILE: undefined, AZURE_NODE_JOIN_DATA: "#cloud-config\n" },
+    ).joinData;
+    expect(inline.origin).toBe("the AZURE_NODE_JOIN_DATA environment variable");
+    expect(Buffer.from(await inline.read()).toString()).toBe("#cloud-config\n");
+    expect(() => azureSettingsFrom({}, { ...env, AZURE_NODE_JOIN_DATA: "#cloud-config\n" })).toThrow(
+      /give the node join data once/,
+    );
   });
 
   it("parses marketplace URNs and image ids", () => {

@@ -3,6 +3,7 @@ import type { Clock } from "../../../lib/clock.ts";
 import { UserError } from "../../../lib/errors.ts";
 import type { Logger } from "../../../lib/log.ts";
 import { AzureCloudProvider } from "./cloudprovider.ts";
+import { joinDataFile, joinDataValue, loadJoinData, type JoinDataSource } from "./joindata.ts";
 
 // Settings of the Azure backend as the operator's flags and environment give them, and the one
 // place that turns them into an SDK client.
@@ -16,6 +17,11 @@ export interface AzureSettings {
   /** ARM id of the node subnet the VMs' NICs join. */
   subnetId: string;
   image: ImageReference;
+  /**
+   * The cloud-init that joins each VM to the cluster (kubeadm join and a bootstrap token). Required:
+   * without it the VMs boot and never become nodes.
+   */
+  joinData: JoinDataSource;
   /** Default: DefaultAzureCredential (environment, workload identity, managed identity, az login). */
   credential?: TokenCredential;
   /** ARM endpoint; default the public cloud's. Tests point it at the stand-in. */
@@ -37,6 +43,8 @@ export const azureFlags = {
   location: { flag: "azure-location", env: "AZURE_LOCATION" },
   subnetId: { flag: "azure-subnet-id", env: "AZURE_SUBNET_ID" },
   image: { flag: "azure-image", env: "AZURE_NODE_IMAGE" },
+  /** A file holding the VMs' cloud-init join data; re-read for every VM, so a rotated token is picked up. */
+  joinDataFile: { flag: "azure-node-join-data-file", env: "AZURE_NODE_JOIN_DATA_FILE" },
   /**
    * The Resource Manager endpoint, default the public cloud's. For an ARM-compatible endpoint
    * (a test's stand-in, a private ARM proxy); tokens are still requested for the SDK's default
@@ -44,6 +52,18 @@ export const azureFlags = {
    */
   endpoint: { flag: "azure-endpoint", env: "AZURE_RESOURCE_MANAGER_ENDPOINT" },
 } as const;
+
+/**
+ * The join data itself, for a Secret passed as an environment variable. There is no flag for it:
+ * a flag's value shows in the process list, and the data carries a bootstrap token.
+ */
+export const joinDataEnv = "AZURE_NODE_JOIN_DATA";
+
+/** What `--cloud azure` says when no join data is given: one sentence, with the way out for AKS. */
+export const missingJoinDataMessage =
+  `--cloud azure creates plain VMs that join the cluster only through their cloud-init, so it needs join data ` +
+  `(kubeadm join with a bootstrap token) in --${azureFlags.joinDataFile.flag} (or ${azureFlags.joinDataFile.env}, ` +
+  `or the data itself in ${joinDataEnv}); on AKS use --node-provisioner karpenter or azure-gpu-provisioner instead.`;
 
 /**
  * Reads the settings from flag values (by flag name) with the environment as fallback. Throws a
@@ -82,8 +102,21 @@ export function azureSettingsFrom(
     location,
     subnetId,
     image: parseImage(read("image", false) ?? defaultImage),
+    joinData: joinDataSourceFrom(read("joinDataFile", false), env[joinDataEnv]),
     ...(endpoint ? { endpoint: parseEndpoint(endpoint) } : {}),
   };
+}
+
+/** The join data's source: a file, or the data in AZURE_NODE_JOIN_DATA; refuses none or both. */
+function joinDataSourceFrom(file: string | undefined, value: string | undefined): JoinDataSource {
+  const inline = value?.trim() ? value : undefined;
+  if (file && inline)
+    throw new UserError(
+      `give the node join data once: --${azureFlags.joinDataFile.flag} (or ${azureFlags.joinDataFile.env}) or ${joinDataEnv}, not both.`,
+    );
+  if (file) return joinDataFile(file);
+  if (inline) return joinDataValue(inline, `the ${joinDataEnv} environment variable`);
+  throw new UserError(missingJoinDataMessage);
 }
 
 /**
@@ -129,6 +162,8 @@ export async function createAzureCloud(
   s: AzureSettings,
   o: { clock: Clock; log: Logger },
 ): Promise<AzureCloudProvider> {
+  // Refuse bad join data at start (a UserError naming the problem), not at the first VM.
+  await loadJoinData(s.joinData);
   // Loaded only for --cloud azure: the identity chain is large and the local cloud never needs it.
   const credential = s.credential ?? new (await import("@azure/identity")).DefaultAzureCredential();
   const client = new ComputeManagementClient(credential, s.subscriptionId, {
@@ -143,6 +178,7 @@ export async function createAzureCloud(
     location: s.location,
     image: s.image,
     subnetId: s.subnetId,
+    joinData: s.joinData,
     ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}),
     clock: o.clock,
     log: o.log,

@@ -11,6 +11,9 @@ import {
 describe("Azure names", () => {
   it("keeps a short Machine name as the VM name and hashes a long one deterministically", () => {
     expect(vmNameFor("phi-3-a1b2c3-9f0e-0")).toBe("phi-3-a1b2c3-9f0e-0");
+    // KAITO's Machine and NodeClaim names: ws + 9 hex digits, no hyphen.
+    expect(vmNameFor("ws0a1b2c3d4")).toBe("ws0a1b2c3d4");
+    expect(vmNameFor("w")).toBe("w");
     const long = `${"a".repeat(70)}-0`;
     const name = vmNameFor(long);
     expect(name.length).toBeLessThanOrEqual(maxVmNameLength);
@@ -19,8 +22,8 @@ describe("Azure names", () => {
     expect(vmNameFor("ends-with.")).toMatch(/^ends-with-[0-9a-f]{10}$/);
   });
 
-  it("round-trips the AKS providerID", () => {
-    const id = providerIdFor("sub", "rg", "vm-1");
+  it("round-trips the AKS providerID, with the resource group in lower case as Azure writes it", () => {
+    const id = providerIdFor("sub", "RG", "vm-1");
     expect(id).toBe(
       "azure:///subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-1",
     );

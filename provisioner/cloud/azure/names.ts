@@ -34,9 +34,13 @@ export function vmResourceId(subscriptionId: string, resourceGroup: string, vmNa
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vmName}`;
 }
 
-/** The providerID AKS nodes carry: azure:// followed by the VM's ARM id. */
+/**
+ * The providerID an Azure VM's Node carries: azure:// followed by the VM's ARM id, with the
+ * resource group in lower case as Azure writes it (karpenter-provider-azure pkg/utils/utils.go,
+ * VMResourceIDToProviderID), so the Machine holds the same string its Node will.
+ */
 export function providerIdFor(subscriptionId: string, resourceGroup: string, vmName: string): string {
-  return `azure://${vmResourceId(subscriptionId, resourceGroup, vmName)}`;
+  return `azure://${vmResourceId(subscriptionId, resourceGroup.toLowerCase(), vmName)}`;
 }
 
 const providerIdPattern =

@@ -10,3 +10,4 @@ export {
   localProviderPrefix,
   machineNameLabel,
 } from "./node.ts";
+export { karpenterInstanceTypes, type KwokInstanceType } from "./karpenter-instance-types.ts";

@@ -46,9 +46,12 @@ function finish(c: LroContext, op: WireOperation): void {
   if (!vm) return;
   if (op.kind === "create") {
     vm.properties.provisioningState = "Succeeded";
-    c.hooks.created(vm);
+    // The VM boots with the customData it was created with.
+    const customData = c.state.customData.get(key);
+    c.hooks.created(vm, customData ? { customData } : {});
   } else {
     c.state.vms.delete(key);
+    c.state.customData.delete(key);
     c.hooks.deleted(vm);
   }
 }

@@ -16,7 +16,43 @@ interface PutBody {
   location?: string;
   tags?: Record<string, string>;
   zones?: string[];
-  properties?: Record<string, unknown> & { hardwareProfile?: { vmSize?: string } };
+  properties?: Record<string, unknown> & {
+    hardwareProfile?: { vmSize?: string };
+    osProfile?: Record<string, unknown> & { customData?: unknown };
+  };
+}
+
+/**
+ * ARM's limit on customData: base64 of at most 65535 bytes, which is 87380 characters. ARM answers
+ * anything else 400 InvalidParameter with this message (seen in Azure/aks-engine #1663 and
+ * Azure/acs-engine #4149).
+ */
+export const MAX_CUSTOM_DATA_CHARS = 87_380;
+const customDataMessage = `Custom data in OSProfile must be in Base64 encoding and with a maximum length of ${MAX_CUSTOM_DATA_CHARS} characters.`;
+const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The PUT's customData, or the ARM error for one ARM would refuse. */
+function readCustomData(body: PutBody): { customData?: string } | { error: ReturnType<typeof json> } {
+  const value = body.properties?.osProfile?.customData;
+  if (value === undefined || value === null || value === "") return {};
+  if (typeof value !== "string" || value.length > MAX_CUSTOM_DATA_CHARS || !base64.test(value))
+    return {
+      error: json(400, {
+        error: { code: "InvalidParameter", message: customDataMessage, target: "customData" },
+      }),
+    };
+  return { customData: value };
+}
+
+/** The PUT's properties as ARM stores and returns them: without the customData it never gives back. */
+function storedProperties(body: PutBody): Record<string, unknown> {
+  const properties = { ...body.properties };
+  if (properties.osProfile) {
+    const osProfile = { ...properties.osProfile };
+    delete osProfile.customData;
+    properties.osProfile = osProfile;
+  }
+  return properties;
 }
 
 function notFound(resourceGroup: string, vmName: string) {
@@ -36,7 +72,8 @@ function idOf(c: LroContext, resourceGroup: string, vmName: string): string {
  * an Azure-AsyncOperation header; a PUT while that create is still running joins it (200, same
  * operation); a PUT of a finished VM is an update that completes at once (200, Succeeded); a PUT
  * of a Failed VM starts the create over. An "operation"-phase fault makes the create fail in its
- * long-running operation instead of in the answer.
+ * long-running operation instead of in the answer. customData must be base64 within ARM's limit;
+ * a later PUT may repeat it or leave it out, but not change it (409 PropertyChangeNotAllowed).
  */
 export function putVirtualMachine(c: VmHandlerContext): Handler {
   return (request, params) => {
@@ -63,9 +100,21 @@ export function putVirtualMachine(c: VmHandlerContext): Handler {
         "Required parameter 'hardwareProfile.vmSize' is missing (null).",
       );
 
+    const custom = readCustomData(body);
+    if ("error" in custom) return custom.error;
+
     const key = vmKey(resourceGroup, vmName);
     const existing = c.state.vms.get(key);
     const state = existing?.properties.provisioningState;
+    const held = c.state.customData.get(key);
+    if (existing && custom.customData !== undefined && custom.customData !== held)
+      return json(409, {
+        error: {
+          code: "PropertyChangeNotAllowed",
+          message: "Changing property 'customData' is not allowed.",
+          target: "customData",
+        },
+      });
     if (existing && state === "Creating") {
       const url = pendingOperationUrl(c, request, location, resourceGroup, vmName, "create");
       return json(200, existing, url ? { "azure-asyncoperation": url, ...retryAfterHeader(c) } : {});
@@ -93,13 +142,14 @@ export function putVirtualMachine(c: VmHandlerContext): Handler {
       ...(body.tags ? { tags: body.tags } : {}),
       ...(body.zones ? { zones: body.zones } : {}),
       properties: {
-        ...body.properties,
+        ...storedProperties(body),
         provisioningState: "Creating",
         timeCreated: existing?.properties.timeCreated ?? c.now().toISOString(),
         vmId: existing?.properties.vmId ?? randomUUID(),
       },
     };
     c.state.vms.set(key, vm);
+    if (custom.customData !== undefined) c.state.customData.set(key, custom.customData);
     const { headers } = startOperation(c, request, {
       kind: "create",
       resourceGroup,
