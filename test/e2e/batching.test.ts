@@ -1,9 +1,11 @@
 // Twenty auto-sized Workspaces of ten models with one label set, applied together (as
 // `kubectl apply -f dir/` does): the controller plans them as one batch, so replicas share
 // nodes, and the cluster ends up paying what `kaito plan -f` of the same manifests says, less
-// than planning them one at a time (which the controller did before batching).
+// than planning them one at a time (which the controller did before batching). Deleting the host
+// of a shared node then hands the node to a guest rather than disrupting it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Machine, Workspace } from "../../crds/index.ts";
+import type { V1Pod } from "@kubernetes/client-node";
+import { workspaceLabel, type Machine, type Workspace } from "../../crds/index.ts";
 import { placeManifests, workspaceProblem } from "../../cli/commands/plan.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import { resources } from "../../kube/resources.ts";
@@ -107,5 +109,42 @@ describe("Workspaces applied together", () => {
     expect(machines.length).toBe(predicted.newNodes.length);
     expect(clusterCost).toBeCloseTo(predicted.costPerHour, 3);
     expect(clusterCost).toBeLessThan(oneAtATime);
+
+    // A host goes while a guest runs on its node: the guest keeps its pod and node, and the
+    // node's Machine is relabelled to it.
+    const guest = ready.find((w) => (w.status?.placement?.sharedNodes ?? []).length > 0)!;
+    const shared = guest.status!.placement!.sharedNodes![0]!;
+    const host = shared.launchedBy.split("/")[1]!;
+    const pods = async (name: string) =>
+      (
+        await operator.client.list<V1Pod & KubeObject>(resources.pods, {
+          namespace,
+          labelSelector: `${workspaceLabel}=${name}`,
+        })
+      ).items
+        .filter((p) => !p.metadata?.deletionTimestamp)
+        .map((p) => `${p.metadata!.uid}@${p.spec?.nodeName}`)
+        .sort();
+    const guestPods = await pods(guest.metadata!.name!);
+    await operator.client.delete(resources.workspaces, host, namespace);
+    await until(`host ${host} to be gone`, async () =>
+      (await operator.client.get<Ws>(resources.workspaces, host, namespace).catch(() => undefined))
+        ? undefined
+        : true,
+    );
+    const handed = await operator.client.get<Machine & KubeObject>(resources.machines, shared.name);
+    expect(handed.metadata?.deletionTimestamp).toBeUndefined();
+    // The first live guest by name takes it: this one, or another guest of the same node.
+    const adopter = handed.metadata!.labels![workspaceLabel]!;
+    expect(adopter).not.toBe(host);
+    const sharers = ready
+      .filter((w) => w.metadata!.name !== host)
+      .filter((w) => (w.status?.placement?.sharedNodes ?? []).some((s) => s.name === shared.name))
+      .map((w) => w.metadata!.name!)
+      .sort();
+    expect(adopter).toBe(sharers[0]);
+    expect(await pods(guest.metadata!.name!)).toEqual(guestPods);
+    const after = await operator.client.get<Ws>(resources.workspaces, guest.metadata!.name!, namespace);
+    expect(after.status?.workerNodes).toEqual(guest.status?.workerNodes);
   }, 90_000);
 });
