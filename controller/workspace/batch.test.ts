@@ -4,6 +4,7 @@ import { FakeClock } from "../../lib/clock.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import { PlacementBatcher, type BatchAnswer } from "./batch.ts";
 import { nodeObjectName as machineName } from "../nodeprovision/index.ts";
+import type { ExistingGpuNode } from "./placement.ts";
 import { modelNeed } from "./requirement.ts";
 
 function workspace(name: string, preset: string, labels: Record<string, string>): Workspace {
@@ -107,5 +108,39 @@ describe("PlacementBatcher", () => {
     expect(b.willLaunch("default/a", machineName(host, sku, 1))).toBe(false);
     placementOf(ask(b, host));
     expect(b.willLaunch("default/a", machineName(host, sku, 0))).toBe(false);
+  });
+
+  it("offers the batch no node a member owns, and each node with the least free GPUs any member saw", async () => {
+    const { clock, b, requeued } = batcher();
+    const team = { team: "nlp" };
+    const a = workspace("a", "phi-3-mini-4k-instruct", team);
+    const z = workspace("z", "phi-3-mini-4k-instruct", team);
+    const size = "Standard_NV72ads_A10_v5";
+    const owned = {
+      name: "aks-a-0",
+      sku: size,
+      labels: team,
+      freeGpus: 2,
+      shared: { name: "wsa00000000", launchedBy: "default/a" },
+    };
+    // A user's node: `a`'s own pod holds one of its GPUs, so `a` sees two free and `z` one.
+    const user = { name: "user-0", sku: size, labels: team };
+    const request = (ws: Workspace, existing: ExistingGpuNode[]) => {
+      const need = modelNeed(ws);
+      if (need.kind !== "preset") throw new Error("a preset workspace");
+      return b.request({ ws, req: need.requirement, existing, excluded: [] });
+    };
+    request(z, [owned, { ...user, freeGpus: 1 }]);
+    request(a, [{ ...user, freeGpus: 2 }]);
+    clock.step(1_000);
+    await requeued(2);
+    const pa = placementOf(request(a, []));
+    const pz = placementOf(request(z, []));
+    const onUser = [pa, pz].filter((p) => p.existingNodes.includes("user-0"));
+    expect(onUser).toHaveLength(1);
+    for (const p of [pa, pz]) {
+      expect(p.existingNodes).not.toContain("aks-a-0");
+      expect(p.sharedNodes ?? []).not.toContainEqual(expect.objectContaining({ name: "wsa00000000" }));
+    }
   });
 });

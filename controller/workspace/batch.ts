@@ -18,6 +18,7 @@ import {
   planningContext,
   problemNode,
   workloadOf,
+  withSharedNodes,
   type ExistingGpuNode,
   type Placement,
   type PlanningContext,
@@ -165,8 +166,18 @@ export class PlacementBatcher {
       quota = c.ctx.quota;
       workloads.push(workloadOf(r.ws, r.req, c.ctx.skus));
     });
+    // Each request saw the nodes from its own side (its own pods' GPUs count as free to it): the
+    // batch takes the least free GPUs any of them saw, and no node a member owns, since a member
+    // being planned again may let its nodes go.
+    const members = new Set(requests.map((r) => keyOf(r.ws)));
     const nodes = new Map<string, ExistingGpuNode>();
-    for (const r of requests) for (const n of r.existing) nodes.set(n.name, problemNode(n));
+    for (const r of requests) {
+      for (const n of r.existing) {
+        if (n.shared && members.has(n.shared.launchedBy)) continue;
+        const seen = nodes.get(n.name);
+        if (!seen || n.freeGpus < seen.freeGpus) nodes.set(n.name, problemNode(n));
+      }
+    }
     const batch = await placeWorkloads(
       workloads,
       {
@@ -205,7 +216,10 @@ export class PlacementBatcher {
         const index = nodes.findIndex((n) => n.name === node);
         return { name: hostObject(host, nodes[index]!.sku, index), launchedBy: host };
       });
-      const placement: Placement = { ...fromPolicy(p), ...(sharedNodes.length ? { sharedNodes } : {}) };
+      const placement: Placement = withSharedNodes(
+        { ...fromPolicy(p), ...(sharedNodes.length ? { sharedNodes } : {}) },
+        r.existing,
+      );
       const launches = new Set(p.newNodes.map((n, index) => nodeObjectName(r.ws, n.sku, index)));
       return { answer: { kind: "placed", placement }, launches };
     });

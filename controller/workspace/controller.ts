@@ -57,8 +57,11 @@ export interface WorkspaceDependencies {
   offering?: OfferingSource;
   /** Plans workspaces that arrive together as one problem (batch.ts); absent, one at a time. */
   batcher?: PlacementBatcher;
-  /** The Workspaces' cache, by namespace/name: the launchers of shared nodes. */
-  workspaces?: Informer<Workspace & KubeObject>;
+  /**
+   * The Workspaces' cache: the launchers and owners of shared nodes, and the GPUs other plans
+   * promise on the nodes a plan may share.
+   */
+  workspaces: Informer<Workspace & KubeObject>;
 }
 
 type Conditions = WorkspaceCondition[] | undefined;
@@ -114,17 +117,21 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   private async phases(ws: Workspace, ctx: ReconcileContext): Promise<Result> {
     const status = ws.status!;
     const need = modelNeed(ws);
-    const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list());
     const provisioner = this.d.provisioner;
+    const launches = provisioner.launches();
+    const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list(), {
+      launches,
+      workspaces: this.d.workspaces.list(),
+    });
     const decision = await placementDecision(ws, need, {
       planner: this.d.planner,
       existing,
-      launches: provisioner.launches(),
+      launches,
       offering: this.d.offering,
       signal: ctx.signal,
       existingOnly: !provisioner.createsNodes,
       batcher: this.d.batcher,
-      workspace: (key) => this.d.workspaces?.get(key),
+      workspace: (key) => this.d.workspaces.get(key),
     });
     if ("pendingMs" in decision) {
       this.condition(
@@ -218,7 +225,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   private recordPlacement(ws: Workspace, p: Placement, replanned: boolean) {
     const status = ws.status!;
     status.instanceType = p.instanceType;
-    status.nodeCount = p.newNodes + p.existingNodes.length;
+    status.nodeCount = p.newNodes + p.existingNodes.length + (p.sharedNodes?.length ?? 0);
     status.costPerHour = p.costPerHour.toFixed(3);
     status.placement = {
       instanceType: p.instanceType,

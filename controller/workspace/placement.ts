@@ -30,8 +30,8 @@ export interface Placement {
   /** Nodes that exist already and take replicas at no new cost. */
   existingNodes: string[];
   /**
-   * Nodes (by their Machine or NodeClaim) that another Workspace of the same batch launches and
-   * this one shares (planned together, same labels); absent when none.
+   * Nodes (by their Machine or NodeClaim) this workspace shares with others of the same labels:
+   * launched by another workspace of its batch, or another's node with free GPUs; absent when none.
    */
   sharedNodes?: SharedNode[];
   costPerHour: number;
@@ -141,6 +141,27 @@ export interface ExistingGpuNode {
   sku: string;
   labels: Record<string, string>;
   freeGpus: number;
+  /**
+   * The Machine or NodeClaim of another workspace this node belongs to (nodes.ts): a plan that
+   * uses the node shares it, and lists it in sharedNodes rather than existingNodes.
+   */
+  shared?: SharedNode;
+}
+
+/**
+ * The placement with the existing nodes that belong to another workspace's Machine or NodeClaim
+ * moved to sharedNodes, by object name: what it shares is then kept, waited for and handed over
+ * as a shared node, whoever owns it.
+ */
+export function withSharedNodes(p: Placement, existing: readonly ExistingGpuNode[]): Placement {
+  const byName = new Map(existing.map((n) => [n.name, n]));
+  const shared = p.existingNodes.flatMap((n) => byName.get(n)?.shared ?? []);
+  if (shared.length === 0) return p;
+  return {
+    ...p,
+    existingNodes: p.existingNodes.filter((n) => !byName.get(n)?.shared),
+    sharedNodes: [...(p.sharedNodes ?? []), ...shared],
+  };
 }
 
 /**
@@ -389,7 +410,7 @@ export async function placeWithPlanner(
   );
   const outcome = batch.outcomes[0]!;
   if ("failure" in outcome) throw placementFailure(ws, req, outcome.failure, context, existing);
-  return fromPolicy(outcome.placement);
+  return withSharedNodes(fromPolicy(outcome.placement), existing);
 }
 
 /** An existing node as the planner's problem carries it (nothing else goes over the wire). */

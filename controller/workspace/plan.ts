@@ -13,6 +13,7 @@ import {
   quotaExceededError,
   placeOnInstanceType,
   placeWithPlanner,
+  withSharedNodes,
   type ExistingGpuNode,
   type Placement,
 } from "./placement.ts";
@@ -58,7 +59,10 @@ function onInstanceType(
       placement.gpusPerPod,
       existing.filter((n) => sameName(n.sku, placement.instanceType)),
     );
-  return { ...placement, newNodes, existingNodes: reuse, costPerHour: newNodes * (sku?.pricePerHour ?? 0) };
+  return withSharedNodes(
+    { ...placement, newNodes, existingNodes: reuse, costPerHour: newNodes * (sku?.pricePerHour ?? 0) },
+    existing,
+  );
 }
 
 function fromStatus(p: WorkspacePlacement, cost: string | undefined): Placement {
