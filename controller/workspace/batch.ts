@@ -10,7 +10,6 @@ import { nodeLabelsFor } from "./machines.ts";
 import { nodeObjectName } from "../nodeprovision/index.ts";
 import type { LaunchLimits } from "./offering.ts";
 import {
-  existingOnlyContext,
   fromPolicy,
   isPlacementError,
   PlacementError,
@@ -33,8 +32,6 @@ export interface BatchRequest {
   /** Sizes that failed to launch for it. */
   excluded: readonly string[];
   limits?: LaunchLimits;
-  /** byo: nothing new is launched (every request of a controller says the same). */
-  existingOnly?: boolean;
 }
 
 export type BatchAnswer =
@@ -147,10 +144,7 @@ export class PlacementBatcher {
     // What each may use; a workspace with no size left fails alone, the others plan on.
     const contexts = await Promise.all(
       requests.map((r) =>
-        (r.existingOnly
-          ? Promise.resolve().then(() => existingOnlyContext(r.ws, r.req, r.existing))
-          : planningContext(this.o.planner, r.excluded, r.limits)
-        ).then(
+        planningContext(this.o.planner, r.excluded, r.limits).then(
           (ctx): { ctx: PlanningContext } => ({ ctx }),
           (error: unknown) => ({ error }),
         ),
@@ -184,7 +178,6 @@ export class PlacementBatcher {
         catalog: [...catalog.values()],
         quota,
         nodes: [...nodes.values()],
-        existingOnly: requests.some((r) => r.existingOnly),
       },
       (problem) => this.o.planner.plan(problem),
     );

@@ -152,7 +152,8 @@ async function limitsFor(ws: Workspace, inputs: PlacementInputs): Promise<Launch
  * Decides the placement. With resource.instanceType it follows from the spec on every pass; the
  * planner's choice is made once and kept in status.placement until it stops being valid, so a
  * workload never moves because another plan became a cent cheaper. With a batcher the choice
- * waits for the workspaces that arrive with it ({ pendingMs }: the batcher requeues it).
+ * waits for the workspaces that arrive with it ({ pendingMs }: the batcher requeues it), except
+ * with existingOnly (byo).
  */
 export async function placementDecision(
   ws: Workspace,
@@ -191,14 +192,15 @@ export async function placementDecision(
   }
   const excluded = ws.status?.failedInstanceTypes ?? [];
   const limits = await limitsFor(ws, inputs);
-  if (inputs.batcher) {
+  // byo launches nothing, so there is nothing to share by planning together: its workspaces are
+  // placed at once, and a node that changes is reflected in the next reconcile.
+  if (inputs.batcher && !inputs.existingOnly) {
     const answer = inputs.batcher.request({
       ws,
       req: need.requirement,
       existing: inputs.existing,
       excluded,
       limits,
-      existingOnly: inputs.existingOnly ?? false,
     });
     if (answer.kind === "wait") return { pendingMs: answer.ms };
     if (answer.kind === "failed") throw answer.error;

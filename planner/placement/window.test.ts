@@ -65,4 +65,15 @@ describe("BatchWindows", () => {
     expect(closed).toEqual([]);
     expect(clock.pending()).toBe(0);
   });
+
+  it("does not hold a window open for an item added again while it waits (a requeue is no arrival)", () => {
+    const { clock, closed, w } = windows();
+    w.add("team-a", "ws-1", "first");
+    for (let t = 0; t < 900; t += 300) {
+      clock.step(300);
+      expect(w.add("team-a", "ws-1", `again-${t}`)).toBe(1_000);
+    }
+    clock.step(100);
+    expect(closed).toEqual([{ key: "team-a", items: ["again-600"], at: 1_000 }]);
+  });
 });

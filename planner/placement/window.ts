@@ -15,7 +15,7 @@ export interface WindowOptions {
  * `idleMs`, or `maxMs` after it opened, whichever comes first; a steady trickle cannot hold it
  * open for ever. Karpenter's defaults are ours: 1 s idle, 10 s at most (BATCH_IDLE_DURATION and
  * BATCH_MAX_DURATION, kubernetes-sigs/karpenter pkg/operator/options/options.go). Items are
- * keyed by id: adding one again replaces it in its open window.
+ * keyed by id: adding one again replaces it in its open window without moving its close.
  *
  * Time is the injected clock's, so the controller runs on the system clock, the simulator on
  * simulated time, and tests step a FakeClock.
@@ -46,7 +46,11 @@ export class BatchWindows<T> {
       w = { opened: now, items: new Map(), closesAt: now, cancel: () => {} };
       this.open.set(key, w);
     }
+    // An item already waiting is refreshed, not a new arrival: a workload requeued for another
+    // reason while it waits must not hold its window open.
+    const again = w.items.has(id);
     w.items.set(id, item);
+    if (again) return w.closesAt;
     w.cancel();
     w.closesAt = Math.min(now + this.idleMs, w.opened + this.maxMs);
     const window = w;
