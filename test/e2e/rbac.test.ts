@@ -22,6 +22,7 @@ import {
   serviceAccountKubeconfig,
 } from "./rbac-manifests.ts";
 import { until } from "../harness/until.ts";
+import { sharedNodeScenario } from "./sharing.ts";
 
 const cluster = useTestCluster();
 const examplesDir = path.resolve(import.meta.dirname, "../../../shared/examples");
@@ -119,6 +120,11 @@ describe("the manager with deploy/'s ServiceAccount instead of admin", () => {
     });
     // Nothing the manager tried was refused: a missing rule shows up as a Forbidden in its log
     // even where a retry hides it from the outcome.
+    expect(logLines.filter((l) => /forbidden/i.test(l))).toEqual([]);
+  });
+
+  it("hands a shared node over when its owner goes (the Machine's owner labels are patched)", async () => {
+    await sharedNodeScenario(admin, await cluster.newNamespace("rbac-share"), resources.machines);
     expect(logLines.filter((l) => /forbidden/i.test(l))).toEqual([]);
   });
 
