@@ -9,6 +9,7 @@ import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { KubeEventRecorder } from "../kube/events.ts";
 import { InProcessPlannerClient, type PlannerClient } from "../planner/grpc/index.ts";
 import { startPlannerServer } from "../planner/grpc/server.ts";
+import { SolvePool } from "../planner/pool/pool.ts";
 import { resources } from "../kube/resources.ts";
 import type { LeaderTiming } from "../kube/runtime/leader.ts";
 import { Manager, type Runnable } from "../kube/runtime/manager.ts";
@@ -152,7 +153,13 @@ export function buildOperator(o: OperatorOptions): Manager {
     },
   });
   const cloud = typeof o.cloud === "function" ? o.cloud(manager) : o.cloud;
-  const planner = instrumentPlanner(o.planner ?? new InProcessPlannerClient(), manager.registry, clock);
+  // Plans are solved in worker threads, so no solve delays the probes, the lease renewals, the
+  // extender or the controllers that this thread serves.
+  const pool = o.planner ? undefined : new SolvePool({ clock });
+  const local =
+    pool && new InProcessPlannerClient({ solve: (problem, options) => pool.solve(problem, options) });
+  const planner = instrumentPlanner(o.planner ?? local!, manager.registry, clock);
+  if (pool) manager.add(poolRunnable(pool));
   const recorder = new KubeEventRecorder({
     client: manager.client,
     component: "kaito-ts",
@@ -261,6 +268,19 @@ function extenderRunnable(manager: Manager, address: string): Runnable {
       // The signal may have aborted while the server started: a listener added now would never fire.
       await untilAborted(signal);
       await extender.close();
+    },
+  };
+}
+
+/** Ends the planner's worker threads when the manager stops. */
+function poolRunnable(pool: SolvePool): Runnable {
+  return {
+    name: "planner-workers",
+    needsLeaderElection: false,
+    async start(signal) {
+      // The signal may have aborted while the manager started: a listener added now would never fire.
+      await untilAborted(signal);
+      await pool.close();
     },
   };
 }

@@ -510,7 +510,7 @@ describe("deploy/node-provisioner", () => {
       {
         apiGroups: ["karpenter.sh"],
         resources: ["nodeclaims"],
-        verbs: ["get", "list", "watch", "create", "delete"],
+        verbs: ["get", "list", "watch", "create", "patch", "delete"],
       },
       { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
     ],
@@ -518,7 +518,7 @@ describe("deploy/node-provisioner", () => {
       {
         apiGroups: ["karpenter.sh"],
         resources: ["nodeclaims"],
-        verbs: ["get", "list", "watch", "create", "delete"],
+        verbs: ["get", "list", "watch", "create", "patch", "delete"],
       },
       { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
     ],
@@ -526,7 +526,7 @@ describe("deploy/node-provisioner", () => {
       {
         apiGroups: ["karpenter.sh"],
         resources: ["machines"],
-        verbs: ["get", "list", "watch", "create", "update", "delete"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
       },
       { apiGroups: ["karpenter.sh"], resources: ["machines/status"], verbs: ["update"] },
       {

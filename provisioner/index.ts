@@ -36,6 +36,7 @@ export { MachineController, type MachineControllerOptions } from "./machine/cont
 export { GarbageCollector, type GarbageCollectionOptions } from "./machine/garbagecollection.ts";
 export { ProvisionerMetrics, gpuUsage } from "./machine/metrics.ts";
 export { ClientNodeReader, InformerNodeReader, registeredLabel, type NodeReader } from "./machine/nodes.ts";
+export { InformerIndex } from "./machine/indexer.ts";
 export { defaultLivenessOptions, type LivenessOptions } from "./machine/liveness.ts";
 export type { Node, Pod } from "./kube-types.ts";
 

@@ -143,8 +143,9 @@ describe("simulatePolicy", () => {
     });
     const r = await simulatePolicy(s, generateArrivals(s, seededRandom(s.seed)), policy("milp"), 6);
     expect(r.nodesLaunched).toBe(1);
-    // The reuses were ready at once; only the first waited for its boot.
-    expect([...r.timeToReady].sort((a, b) => a - b)).toEqual([0, 0, 5 * 60_000]);
+    // The reuses were ready once their batching window closed (1 s); only the first also
+    // waited for its boot.
+    expect([...r.timeToReady].sort((a, b) => a - b)).toEqual([1_000, 1_000, 5 * 60_000 + 1_000]);
   });
 
   it("never offers an idle node as free: a larger idle node is left to its timeout", async () => {
@@ -174,6 +175,27 @@ describe("simulatePolicy", () => {
     );
     expect(r.nodesLaunched).toBe(2);
     expect(Object.keys(r.costBySku).sort()).toEqual(["Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4"]);
+  });
+});
+
+describe("batching", () => {
+  it("plans a team's workspaces that arrive together as one problem, so they share nodes", async () => {
+    // Twenty single-replica workspaces of one team within a minute, each needing two T4s.
+    const s = smallScenario({
+      duration: "1d",
+      arrivals: { bursts: [{ at: "1h", count: 20, within: "10s" }] },
+      lifetime: { distribution: "fixed", value: "4h" },
+      models: { "llama-3.1-8b-instruct": 1 },
+      replicas: { 1: 1 },
+      labelGroups: [{ name: "a", labels: { team: "a" } }],
+      idleTimeout: "0s",
+    });
+    const arrivals = generateArrivals(s, seededRandom(s.seed));
+    const batched = await simulatePolicy(s, arrivals, policy("milp"), 8);
+    const alone = await simulatePolicy(s, arrivals, policy("milp-one-at-a-time"), 8);
+    expect(batched.nodesLaunched).toBeLessThan(alone.nodesLaunched);
+    expect(batched.totalCost).toBeLessThan(alone.totalCost);
+    expect(batched.unplaced + alone.unplaced).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Scenario } from "./scenario.ts";
 import { generateArrivals } from "./workload.ts";
 
 export { parseScenario, validateScenario, type Scenario, type Distribution } from "./scenario.ts";
-export { POLICY_NAMES, policy, type Policy, type PolicyName } from "./policies.ts";
+export { ALL_POLICY_NAMES, POLICY_NAMES, policy, type Policy, type PolicyName } from "./policies.ts";
 export type { PolicyResult, Sample } from "./engine.ts";
 export { EventClock } from "./event-clock.ts";
 export { generateArrivals, type Arrival } from "./workload.ts";

@@ -3,10 +3,10 @@ import { UserError } from "../lib/errors.ts";
 import { getPreset, inferenceRequirement, listPresets } from "../presets/index.ts";
 import { toCatalogEntries } from "../planner/catalog/index.ts";
 import { shapeOn, type SkuSpec } from "../planner/packing/index.ts";
+import { MAX_NODES_PER_REPLICA } from "../planner/placement/index.ts";
 import { parseDuration } from "./duration.ts";
 
 /** How many whole nodes one replica may span in a simulation (a demand's maxNodesPerReplica). */
-export const MAX_NODES_PER_REPLICA = 8;
 
 /** A random duration: how long a workspace lives, or a node takes to come up. Times in ms. */
 export type Distribution =

@@ -17,10 +17,16 @@ import {
   shapeOn,
   solve,
   type Demand,
+  type NewNode,
+  type Placement,
   type Plan,
   type Problem,
   type SkuSpec,
+  type Unplaced,
 } from "../../planner/packing/index.ts";
+import { MAX_NODES_PER_REPLICA, placeWorkloads, type Workload } from "../../planner/placement/index.ts";
+import { findSku } from "../../planner/catalog/index.ts";
+import { placeOnInstanceType, workloadOf } from "../../controller/workspace/placement.ts";
 import { formatTable, outputFormat } from "./presets.ts";
 
 const usage = `Usage: npm run kaito -- plan (--problem FILE | -f MANIFEST.yaml [-f ...] [--region R]) [options]
@@ -46,9 +52,6 @@ Output:
   -o, --output FORMAT   table (default) or json (DESIGN.md's plan format, plus gap and status)
   -h, --help            show this help
 `;
-
-/** Replicas planned without an instance type may span up to this many nodes, as the controller allows. */
-const MAX_NODES_PER_REPLICA = 8;
 
 export const planCommand: Command = {
   name: "plan",
@@ -84,8 +87,10 @@ export const planCommand: Command = {
 
     const catalog = toCatalogEntries();
     let problem: Problem;
+    let plan: Plan;
     if (values.problem !== undefined) {
       problem = parseProblem(await readText(values.problem, io.cwd), { defaultCatalog: catalog });
+      plan = await solve(problem, { timeLimitMs, mipGap });
     } else {
       const workspaces: PlannedWorkspace[] = [];
       for (const f of files) workspaces.push(...parseWorkspaces(await readText(f, io.cwd), f));
@@ -96,6 +101,7 @@ export const planCommand: Command = {
       const built = workspaceProblem(workspaces, catalog, retired, models);
       problem = built.problem;
       for (const w of built.warnings) io.stderr.write(`kaito plan: ${w}\n`);
+      plan = await placeManifests(workspaces, problem, { timeLimitMs, mipGap }, models);
       const snapshotRegion = loadCatalog().skus[0]?.priceRegion;
       if (values.region !== undefined && values.region.toLowerCase() !== snapshotRegion) {
         io.stderr.write(
@@ -104,7 +110,6 @@ export const planCommand: Command = {
       }
     }
 
-    const plan = await solve(problem, { timeLimitMs, mipGap });
     io.stdout.write(format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(problem, plan));
     return 0;
   },
@@ -192,6 +197,8 @@ export function parseWorkspaces(text: string, file: string): PlannedWorkspace[] 
   return out;
 }
 
+const presetNameOf = (ws: Workspace) => (ws.inference?.preset ?? ws.tuning?.preset)?.name?.trim() ?? "";
+
 /** The presets of the Hugging Face models the Workspaces name, read from the Hub once each. */
 async function huggingFaceModels(
   workspaces: readonly Workspace[],
@@ -200,7 +207,7 @@ async function huggingFaceModels(
 ): Promise<Map<string, Preset>> {
   const ids = new Set<string>();
   for (const ws of workspaces) {
-    const name = (ws.inference?.preset ?? ws.tuning?.preset)?.name?.trim();
+    const name = presetNameOf(ws);
     if (name && !getPreset(name) && isHuggingFaceModelId(name)) ids.add(name);
   }
   const out = new Map<string, Preset>();
@@ -234,7 +241,7 @@ export function workspaceProblem(
       const name = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
       if (seen.has(name)) throw new UserError(`Workspace ${name} appears twice.`);
       seen.add(name);
-      const need = modelNeed(ws, models.get((ws.inference?.preset ?? ws.tuning?.preset)?.name?.trim() ?? ""));
+      const need = modelNeed(ws, models.get(presetNameOf(ws)));
       if (need.kind !== "preset") {
         throw new UserError(
           `Workspace ${name} runs a custom inference.template, which has no model to size; plan it by hand.`,
@@ -275,6 +282,98 @@ export function workspaceProblem(
       return { ...base, skus: [sku.name], replicas };
     });
   return { problem: { catalog, quota: {}, nodes: [], demands }, warnings };
+}
+
+/**
+ * What the cluster does with these manifests applied together (kubectl apply -f dir/): the
+ * Workspaces that name an instance type get `count` nodes of it; the others are one batch, as
+ * the controller plans Workspaces that arrive together, placed by kaito's placement policy
+ * (planner/placement: one size per Workspace, a replica across nodes only when it must, nodes
+ * shared by Workspaces with the same labels) on the catalogue, without quota or existing nodes.
+ * The bound is the batch's first plan's: no placement of the batch costs less.
+ */
+export async function placeManifests(
+  workspaces: readonly PlannedWorkspace[],
+  problem: Problem,
+  options: { timeLimitMs: number; mipGap: number },
+  models: ReadonlyMap<string, Preset> = new Map(),
+): Promise<Plan> {
+  const started = performance.now();
+  const skus = new Map(problem.catalog.map((s) => [s.name, s]));
+  const auto: Workload[] = [];
+  const newNodes: NewNode[] = [];
+  const placements: Placement[] = [];
+  const unplaced: Unplaced[] = [];
+  let first: Plan | undefined;
+  for (const ws of workspaces) {
+    if (ws.replicas === 0) continue; // an InferenceSet scaled to zero: workspaceProblem said so
+    const name = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+    const need = modelNeed(ws, models.get(presetNameOf(ws)));
+    if (need.kind !== "preset") continue; // workspaceProblem already refused these
+    const type = ws.resource.instanceType;
+    if (!type) {
+      // An InferenceSet's replicas are Workspaces with its labels, planned in one batch.
+      const w = workloadOf(ws, need.requirement, problem.catalog);
+      auto.push(ws.replicas === undefined ? w : { ...w, replicas: ws.replicas });
+      continue;
+    }
+    const sku = problem.catalog.find((s) => s.name.toLowerCase() === type.toLowerCase())!;
+    const p = placeOnInstanceType(ws, need.requirement, findSku(sku.name), sku.name);
+    // Each replica of an InferenceSet is a Workspace of count 1: one replica on the nodes it needs.
+    const replicas = ws.replicas ?? p.replicas;
+    for (let r = 0; r < replicas; r++) {
+      for (let i = 0; i < p.nodesPerReplica; i++) {
+        const node = `${ws.metadata!.name}-${sku.name.toLowerCase().replace(/_/g, "-")}-${newNodes.length + 1}`;
+        newNodes.push({ name: node, sku: sku.name, labels: nodeLabelsFor(ws) });
+        placements.push({ demand: name, replica: r, node, gpus: p.gpusPerPod });
+      }
+    }
+  }
+  const batch = await placeWorkloads(auto, { catalog: problem.catalog, quota: {}, nodes: [] }, async (q) => {
+    const plan = await solve({ catalog: problem.catalog, ...q }, options);
+    first ??= plan;
+    return plan;
+  });
+  newNodes.push(...batch.newNodes);
+  for (const o of batch.outcomes) {
+    if ("failure" in o) {
+      const w = auto.find((a) => a.name === o.workload)!;
+      for (let r = 0; r < w.replicas; r++) {
+        unplaced.push({
+          demand: o.workload,
+          replica: r,
+          code: o.failure.code === "NoEligibleSku" ? "NoEligibleSku" : "QuotaExhausted",
+          reason: o.failure.reason,
+        });
+      }
+      continue;
+    }
+    o.placement.replicaNodes.forEach((nodes, replica) => {
+      for (const node of nodes)
+        placements.push({ demand: o.workload, replica, node, gpus: o.placement.gpusPerPod });
+    });
+  }
+  const order = new Map(problem.demands.map((d, i) => [d.name, i]));
+  const byDemand = (a: { demand: string; replica: number }, b: { demand: string; replica: number }) =>
+    order.get(a.demand)! - order.get(b.demand)! || a.replica - b.replica;
+  placements.sort(byDemand);
+  unplaced.sort(byDemand);
+  const costPerHour =
+    Math.round(newNodes.reduce((sum, n) => sum + skus.get(n.sku)!.pricePerHour, 0) * 1e6) / 1e6;
+  // The batch's first plan bounds what it can cost; the named sizes are what they are.
+  const named = costPerHour - batch.costPerHour;
+  const lowerBound = Math.min(costPerHour, (first?.lowerBound ?? 0) + named);
+  const exact = first !== undefined && Math.abs(first.costPerHour - batch.costPerHour) < 1e-6;
+  return {
+    costPerHour,
+    newNodes,
+    placements,
+    unplaced,
+    lowerBound,
+    solveMs: Math.round((performance.now() - started) * 1000) / 1000,
+    gap: costPerHour > 0 ? (costPerHour - lowerBound) / costPerHour : 0,
+    status: auto.length === 0 ? "baseline" : exact ? (first?.status ?? "optimal") : "heuristic",
+  };
 }
 
 /** The table output: what to buy, where things go, what could not go anywhere and why. */

@@ -5,23 +5,29 @@ import type { Command } from "../command.ts";
 import { parseCommandArgs } from "../args.ts";
 import { errorMessage, UserError } from "../../lib/errors.ts";
 import {
+  ALL_POLICY_NAMES,
   parseScenario,
+  POLICY_NAMES,
   renderReport,
   runSimulation,
+  type PolicyName,
   type SimulationResult,
 } from "../../simulations/index.ts";
 import { SUMMARY_HEADER, SUMMARY_NUMERIC, summaryRow } from "../../simulations/summary.ts";
 import { formatTable, outputFormat } from "./presets.ts";
 
-const usage = `Usage: npm run kaito -- simulate SCENARIO.yaml [--report DIR] [-o table|json]
+const usage = `Usage: npm run kaito -- simulate SCENARIO.yaml [--report DIR] [--policies LIST] [-o table|json]
 
 Replays a capacity scenario (workspace arrivals and departures, model mix, quotas, provisioning
-delays and failures) on simulated time through each placement policy: milp (the planner),
-ffd (first-fit decreasing) and dedicated (KAITO's node per replica). Deterministic for a seed.
-Scenarios to start from: simulations/scenarios/.
+delays and failures) on simulated time through each placement policy: milp (the planner, as the
+controller runs it), ffd (first-fit decreasing) and dedicated (KAITO's node per replica).
+Deterministic for a seed. Scenarios to start from: simulations/scenarios/.
 
 Options:
   --report DIR          also write DIR/index.html: summary and SVG charts, self-contained
+  --policies LIST       the policies to run, comma-separated (default: ${POLICY_NAMES.join(",")}); also
+                        milp-one-at-a-time (no batching window) and milp-quota-blind (scarce quota
+                        not priced), to see what each part of the controller's policy is worth
   -o, --output FORMAT   table (default) or json (per-policy metrics, without time series)
   -h, --help            show this help
 `;
@@ -33,7 +39,7 @@ export const simulateCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(
       args,
-      { report: { type: "string" }, output: { type: "string", short: "o" } },
+      { report: { type: "string" }, policies: { type: "string" }, output: { type: "string", short: "o" } },
       "simulate",
       true,
     );
@@ -52,8 +58,12 @@ export const simulateCommand: Command = {
       throw new UserError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : errorMessage(e)}.`);
     }
     const scenario = parseScenario(text, file);
+    const policies = policyList(values.policies);
     const progress = progressBar(io.stderr);
-    const result = await runSimulation(scenario, progress ? { onProgress: progress.update } : {});
+    const result = await runSimulation(scenario, {
+      ...(policies ? { policies } : {}),
+      ...(progress ? { onProgress: progress.update } : {}),
+    });
     progress?.done();
 
     if (values.report !== undefined) {
@@ -73,6 +83,17 @@ export const simulateCommand: Command = {
     return 0;
   },
 };
+
+function policyList(raw: string | undefined): PolicyName[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = raw.split(",").map((n) => n.trim());
+  for (const n of names) {
+    if (!(ALL_POLICY_NAMES as readonly string[]).includes(n)) {
+      throw new UserError(`--policies: "${n}" is not a policy; choose from ${ALL_POLICY_NAMES.join(", ")}.`);
+    }
+  }
+  return names as PolicyName[];
+}
 
 export function formatSummary(result: SimulationResult): string {
   const { scenario } = result;

@@ -130,6 +130,9 @@ function startManager(mode: string) {
       "127.0.0.1:0",
       "--extender-bind-address",
       `127.0.0.1:${extenderPort}`,
+      // The admission webhook needs a Service the API server reaches it through: not here.
+      "--components",
+      "workspace,provisioner,planner,extender",
       ...(mode === "karpenter"
         ? ["--node-provisioner", "karpenter", "--node-class", "karpenter.kwok.sh/KWOKNodeClass/default"]
         : ["--boot-delay", values["boot-delay"]!]),

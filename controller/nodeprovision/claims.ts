@@ -4,8 +4,9 @@ import { ignoreNotFound, isAlreadyExists, isNotFound } from "../../kube/errors.t
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Informer } from "../../kube/informer.ts";
 import type { Resource } from "../../kube/resources.ts";
-import { isOwnedBy, workspaceKeyOf } from "./labels.ts";
+import { isOwnedBy, ownerLabels, workspaceKeyOf } from "./labels.ts";
 import { nodeObjectName } from "./naming.ts";
+import { releaseOf, type SharedNodeUsers } from "./sharing.ts";
 import type { NodeLaunch, NodeRequest, ResourceState } from "./types.ts";
 
 /** How many names a workspace's node `i` may try when the first ones are taken by others. */
@@ -45,6 +46,8 @@ export interface ClaimSetOptions<T extends KubeObject> {
   recorder: EventRecorder;
   /** The objects of every workspace (an informer on the owner label). */
   cache: Informer<T & KubeObject>;
+  /** The workspaces sharing objects they do not own; absent, nothing is ever handed over. */
+  users?: SharedNodeUsers;
 }
 
 /**
@@ -74,30 +77,35 @@ export class ClaimSet<T extends KubeObject> {
   }
 
   async reconcile(ws: Workspace, request: NodeRequest): Promise<ResourceState> {
-    const { kind, client, recorder } = this.o;
+    const { kind, recorder } = this.o;
     const mine = new Map(this.mine(ws).map((x) => [x.metadata!.name!, x]));
     const wanted = Array.from({ length: request.newNodes }, (_, i) =>
       this.choose(ws, request.instanceType, i, mine),
     );
-    const wantedSet = new Set(wanted);
+    // Shared objects it owns (handed over to it, or launched for it in a batch) stay.
+    const shared = [...new Set(request.shared ?? [])].filter((n) => !wanted.includes(n));
+    const wantedSet = new Set([...wanted, ...shared]);
 
     for (const [name, obj] of mine) {
       if (wantedSet.has(name) || obj.metadata?.deletionTimestamp) continue;
-      await client.delete(kind.resource, name).catch(ignoreNotFound);
-      recorder.event(
-        ws,
-        "Normal",
-        `${kind.kind}Deleted`,
-        `Deleted ${kind.kind} ${name} (${kind.instanceType(obj) ?? "?"}): no longer in the plan.`,
-      );
+      const released = await this.release(ws, obj, "it is no longer in this workspace's plan");
+      if (released === "deleted")
+        recorder.event(
+          ws,
+          "Normal",
+          `${kind.kind}Deleted`,
+          `Deleted ${kind.kind} ${name} (${kind.instanceType(obj) ?? "?"}): no longer in the plan.`,
+        );
     }
 
     const names = [...wanted].sort();
-    for (const name of wanted) {
+    for (const name of [...wanted, ...shared]) {
       const obj = mine.get(name);
       const failed = obj ? kind.failure(obj) : undefined;
-      if (failed)
-        return { kind: "launchFailed", instanceType: request.instanceType, ...failed, machines: names };
+      if (failed) {
+        const instanceType = kind.instanceType(obj!) ?? request.instanceType;
+        return { kind: "launchFailed", instanceType, ...failed, machines: names };
+      }
     }
 
     for (let i = 0; i < wanted.length; i++) {
@@ -110,16 +118,19 @@ export class ClaimSet<T extends KubeObject> {
       wanted[i] = name;
     }
 
-    const ready = wanted.filter((n) => {
-      const obj = mine.get(n);
-      return obj && !obj.metadata?.deletionTimestamp && kind.readyNode(obj);
-    });
-    const machines = [...wanted].sort();
-    if (ready.length === wanted.length) {
-      const nodes = ready.map((n) => kind.readyNode(mine.get(n)!)!);
+    // Its own objects from its plan, then the shared ones, whoever owns them now, by name.
+    const readyNode = (obj: T | undefined) =>
+      obj && !obj.metadata?.deletionTimestamp ? kind.readyNode(obj) : undefined;
+    const all = [...wanted, ...shared];
+    const nodes = [
+      ...wanted.map((n) => readyNode(mine.get(n))),
+      ...shared.map((n) => readyNode(mine.get(n) ?? this.o.cache.get(n))),
+    ].filter((n): n is string => n !== undefined);
+    const machines = [...wanted, ...shared.filter((n) => mine.has(n))].sort();
+    if (nodes.length === all.length) {
       return { kind: "ready", nodes: [...request.existingNodes, ...nodes], machines };
     }
-    return { kind: "waiting", ready: ready.length, wanted: wanted.length, machines };
+    return { kind: "waiting", ready: nodes.length, wanted: all.length, machines };
   }
 
   /**
@@ -171,21 +182,76 @@ export class ClaimSet<T extends KubeObject> {
     }
   }
 
+  /**
+   * Lets every object of the workspace go: one another live workspace still shares is handed
+   * over to it, the rest are deleted. True once the cache shows none left with its labels.
+   */
   async delete(ws: Workspace): Promise<boolean> {
     const mine = this.mine(ws);
     for (const obj of mine) {
-      if (!obj.metadata?.deletionTimestamp)
-        await this.o.client.delete(this.o.kind.resource, obj.metadata!.name!).catch(ignoreNotFound);
+      if (!obj.metadata?.deletionTimestamp) await this.release(ws, obj, "this workspace is being deleted");
     }
     return mine.length === 0;
   }
 
-  launches(): NodeLaunch[] {
-    return this.o.cache.list().map((obj) => ({
-      workspace: workspaceKeyOf(obj)[0],
-      instanceType: this.o.kind.instanceType(obj) ?? "",
-      deleting: !!obj.metadata?.deletionTimestamp,
-      ...this.o.kind.launch(obj),
-    }));
+  /**
+   * Lets go of an object `ws` owns (sharing.ts): relabelled to the workspace that shares it and
+   * comes first by namespace/name, or deleted when no live workspace shares it. Idempotent: a
+   * pass that crashed half-way is finished by the next, which reads the same labels and guests.
+   * The relabel carries the cached resourceVersion, so a stale cache fails with a conflict
+   * (retried) rather than undo a newer change.
+   */
+  private async release(ws: Workspace, obj: T, why: string): Promise<"deleted" | "handedOver"> {
+    const { kind, client, recorder } = this.o;
+    const name = obj.metadata!.name!;
+    const release = releaseOf(ws, this.o.users?.guests(name) ?? []);
+    if (release.kind === "delete") {
+      await client.delete(kind.resource, name).catch(ignoreNotFound);
+      return "deleted";
+    }
+    const to = release.to;
+    const patch = { metadata: { resourceVersion: obj.metadata?.resourceVersion, labels: ownerLabels(to) } };
+    await client.patch(kind.resource, name, undefined, patch, "merge");
+    const from = workspaceKeyOf(obj)[0] ?? "?";
+    const target = `${to.metadata!.namespace}/${to.metadata!.name}`;
+    const node = kind.readyNode(obj);
+    const what = `${kind.kind} ${name}${node ? ` (node ${node})` : ""}`;
+    recorder.event(
+      ws,
+      "Normal",
+      `${kind.kind}HandedOver`,
+      `${what} goes to ${target}, which shares it: ${why}.`,
+    );
+    recorder.event(
+      to,
+      "Normal",
+      `${kind.kind}Adopted`,
+      `${what} is this workspace's now: ${from}, which launched it or took it over, let it go.`,
+    );
+    return "handedOver";
   }
+
+  launches(): NodeLaunch[] {
+    return this.o.cache.list().map((obj) => launchOf(this.o.kind, obj));
+  }
+}
+
+/** An object as quota accounting and sharing read it. */
+export function launchOf<T extends KubeObject>(kind: ClaimKind<T>, obj: T): NodeLaunch {
+  const readyNode = obj.metadata?.deletionTimestamp ? undefined : kind.readyNode(obj);
+  return {
+    name: obj.metadata!.name!,
+    workspace: workspaceKeyOf(obj)[0],
+    ...(readyNode ? { readyNode } : {}),
+    instanceType: kind.instanceType(obj) ?? "",
+    deleting: !!obj.metadata?.deletionTimestamp,
+    ...kind.launch(obj),
+  };
+}
+
+/** The workspaces an object's events concern: its owner, and those that share its node. */
+export function objectUsers(obj: KubeObject, users: SharedNodeUsers | undefined): string[] {
+  const owner = workspaceKeyOf(obj);
+  const guests = users?.keys(obj.metadata?.name ?? "") ?? [];
+  return [...new Set([...owner, ...guests])];
 }

@@ -9,6 +9,7 @@ import { ByoProvisioner } from "./byo.ts";
 import { ownedSelector } from "./labels.ts";
 import { MachineProvisioner } from "./machines.ts";
 import { NodeClaimProvisioner } from "./nodeclaims.ts";
+import { WorkspaceSharedNodeUsers } from "./sharing.ts";
 import type { NodeProvisioner, NodeProvisionerMode } from "./types.ts";
 
 export interface NodeProvisionerConfig {
@@ -23,12 +24,16 @@ export function createNodeProvisioner(
   deps: { manager: Manager; recorder: EventRecorder },
 ): NodeProvisioner {
   const { manager, recorder } = deps;
+  const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
+  // Who shares a node object it does not own: waiting for it, and taking it over from its owner.
+  const users = new WorkspaceSharedNodeUsers(workspaces);
   switch (config.mode) {
     case "builtin":
       return new MachineProvisioner({
         client: manager.client,
         recorder,
         machines: manager.informer<Machine & KubeObject>(api.machines),
+        users,
       });
     case "karpenter":
     case "azure-gpu-provisioner":
@@ -42,11 +47,12 @@ export function createNodeProvisioner(
         nodeClaims: manager.informer<NodeClaim & KubeObject>(api.nodeClaims, {
           labelSelector: ownedSelector,
         }),
+        users,
       });
     case "byo":
       return new ByoProvisioner({
         nodes: manager.informer<V1Node & KubeObject>(api.nodes, nodeScope),
-        workspaces: manager.informer<Workspace & KubeObject>(api.workspaces),
+        workspaces,
       });
   }
 }

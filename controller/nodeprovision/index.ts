@@ -14,3 +14,4 @@ export {
   kwokNodeClass,
   parseNodeClass,
 } from "./nodeclaim-shapes.ts";
+export { releaseOf, sharedNodeNames, type Release, type SharedNodeUsers } from "./sharing.ts";

@@ -11,8 +11,9 @@ import { findCondition } from "../../kube/conditions.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Informer } from "../../kube/informer.ts";
 import { resources as api } from "../../kube/resources.ts";
-import { ClaimSet, type ClaimKind } from "./claims.ts";
-import { gpuTaint, nodeLabelsFor, ownerLabels, workspaceKeyOf } from "./labels.ts";
+import { ClaimSet, launchOf, objectUsers, type ClaimKind } from "./claims.ts";
+import { gpuTaint, nodeLabelsFor, ownerLabels } from "./labels.ts";
+import type { SharedNodeUsers } from "./sharing.ts";
 import { capacityFailureReasons, type NodeLaunch, type NodeProvisioner, type NodeRequest } from "./types.ts";
 
 /** The instance type a Machine asks for. */
@@ -84,18 +85,28 @@ export class MachineProvisioner implements NodeProvisioner {
   readonly watched: Informer<KubeObject>;
   private readonly set: ClaimSet<Machine & KubeObject>;
 
-  constructor(o: { client: KubeClient; recorder: EventRecorder; machines: Informer<Machine & KubeObject> }) {
+  private readonly users: SharedNodeUsers | undefined;
+
+  constructor(o: {
+    client: KubeClient;
+    recorder: EventRecorder;
+    machines: Informer<Machine & KubeObject>;
+    users?: SharedNodeUsers;
+  }) {
     this.watched = o.machines;
+    this.users = o.users;
     this.set = new ClaimSet({
       kind: machineClaimKind,
       client: o.client,
       recorder: o.recorder,
       cache: o.machines,
+      users: o.users,
     });
   }
 
+  /** Its owner, and the workspaces that share its node (they wait for it too). */
   workspacesOf(obj: KubeObject): string[] {
-    return workspaceKeyOf(obj);
+    return objectUsers(obj, this.users);
   }
   reconcile(ws: Workspace, request: NodeRequest) {
     return this.set.reconcile(ws, request);
@@ -113,10 +124,5 @@ export class MachineProvisioner implements NodeProvisioner {
 
 /** A Machine as quota accounting reads it. */
 export function launchOfMachine(m: Machine): NodeLaunch {
-  return {
-    workspace: workspaceKeyOf(m)[0],
-    instanceType: machineInstanceType(m) ?? "",
-    deleting: !!m.metadata?.deletionTimestamp,
-    ...machineClaimKind.launch(m),
-  };
+  return launchOf(machineClaimKind, m as Machine & KubeObject);
 }

@@ -12,8 +12,8 @@ import { findCondition, type Condition } from "../../kube/conditions.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Informer } from "../../kube/informer.ts";
 import { resources as api } from "../../kube/resources.ts";
-import { ClaimSet, type ClaimKind, type LaunchFailure } from "./claims.ts";
-import { workspaceKeyOf } from "./labels.ts";
+import { ClaimSet, objectUsers, type ClaimKind, type LaunchFailure } from "./claims.ts";
+import type { SharedNodeUsers } from "./sharing.ts";
 import { defaultNodeClass, gpuProvisionerNodeClaim, karpenterNodeClaim } from "./nodeclaim-shapes.ts";
 import { capacityFailureReasons, type NodeProvisioner, type NodeRequest } from "./types.ts";
 
@@ -103,6 +103,8 @@ export interface NodeClaimProvisionerOptions {
   recorder: EventRecorder;
   clock: Clock;
   nodeClaims: Informer<NodeClaim & KubeObject>;
+  /** The workspaces sharing claims they do not own (sharing.ts). */
+  users?: SharedNodeUsers;
 }
 
 /**
@@ -118,6 +120,7 @@ export class NodeClaimProvisioner implements NodeProvisioner {
   readonly kind = "NodeClaim";
   readonly watched: Informer<KubeObject>;
   private readonly set: ClaimSet<NodeClaim & KubeObject>;
+  private readonly users: SharedNodeUsers | undefined;
 
   constructor(o: NodeClaimProvisionerOptions) {
     this.mode = o.shape;
@@ -145,11 +148,19 @@ export class NodeClaimProvisioner implements NodeProvisioner {
         return { launched: c?.status, launchedAt: c?.lastTransitionTime };
       },
     };
-    this.set = new ClaimSet({ kind, client: o.client, recorder: o.recorder, cache: o.nodeClaims });
+    this.users = o.users;
+    this.set = new ClaimSet({
+      kind,
+      client: o.client,
+      recorder: o.recorder,
+      cache: o.nodeClaims,
+      users: o.users,
+    });
   }
 
+  /** Its owner, and the workspaces that share its node (they wait for it too). */
   workspacesOf(obj: KubeObject): string[] {
-    return workspaceKeyOf(obj);
+    return objectUsers(obj, this.users);
   }
   reconcile(ws: Workspace, request: NodeRequest) {
     return this.set.reconcile(ws, request);

@@ -24,6 +24,12 @@ export interface NodeRequest {
   gpusPerNode: number;
   /** The OS disk each new node asks for (the `storage` request). */
   osDiskGiB: number;
+  /**
+   * Machines or NodeClaims, by name, that the workspace shares with others (status.placement
+   * .sharedNodes): whoever owns one, it is waited for and its node joins the workspace's; one the
+   * workspace owns (launched for it, or handed over to it) is kept, never deleted as unplanned.
+   */
+  shared?: readonly string[];
 }
 
 /** Where a workspace's nodes stand after a reconcile. */
@@ -37,8 +43,12 @@ export type ResourceState =
  * (controller/workspace/offering.ts subtracts other workspaces' launches still in flight).
  */
 export interface NodeLaunch {
+  /** The Machine's or NodeClaim's name. */
+  name: string;
   /** `namespace/name` of the workspace the object belongs to. */
   workspace: string | undefined;
+  /** The node it became, once its provisioner calls it Ready. */
+  readyNode?: string;
   instanceType: string;
   deleting: boolean;
   /** The launch condition: MachineLaunched or Launched. */
@@ -72,18 +82,22 @@ export interface NodeProvisioner {
    * controller watches it (and byo's, the Nodes, to retry when nodes change).
    */
   readonly watched: Informer<KubeObject>;
-  /** Maps a watched object to the workspace keys to reconcile. */
+  /** Maps a watched object to the workspace keys to reconcile: its owner and those sharing it. */
   workspacesOf(obj: KubeObject): string[];
   /**
    * Makes the workspace's objects match the request: creates the missing ones under their
-   * deterministic names, deletes those no longer wanted, and reports where the nodes stand. A
-   * launch the provisioner reports as failed for capacity comes back as `launchFailed` so the
-   * caller can replan on another size.
+   * deterministic names, keeps the shared ones it owns, lets go of those no longer wanted (handed
+   * over to a workspace that shares one, deleted otherwise: sharing.ts), and reports where the
+   * nodes stand, shared ones included. A launch the provisioner reports as failed for capacity
+   * comes back as `launchFailed` so the caller can replan on another size.
    */
   reconcile(ws: Workspace, request: NodeRequest): Promise<ResourceState>;
   /** Deletes a failed launch of a named size, so a fresh one is made once the back-off has passed. */
   clearFailed(ws: Workspace): Promise<void>;
-  /** Deletes every object of the workspace; true once none is left (their nodes go with them). */
+  /**
+   * Lets every object of the workspace go: one another live workspace shares is handed over to
+   * it, the others are deleted (their nodes go with them); true once none is left with its labels.
+   */
   delete(ws: Workspace): Promise<boolean>;
   /** Every launch of every workspace (the informer's cache). */
   launches(): NodeLaunch[];

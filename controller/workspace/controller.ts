@@ -25,7 +25,8 @@ import {
 import { findSku } from "../../planner/catalog/index.ts";
 import { reusableNodes } from "./nodes.ts";
 import { isPlacementError, type Placement } from "./placement.ts";
-import { decidePlacement } from "./plan.ts";
+import type { PlacementBatcher } from "./batch.ts";
+import { placementDecision } from "./plan.ts";
 import { modelNeed } from "./requirement.ts";
 import { reconcileWorkload, type WorkloadCaches, type WorkloadState } from "./workload.ts";
 import { isWorkloadConfigError } from "./configmaps.ts";
@@ -65,6 +66,13 @@ export interface WorkspaceDependencies {
   offering?: OfferingSource;
   /** Presets for Hugging Face model ids; without it only catalogue presets are known. */
   models?: ModelSource;
+  /** Plans workspaces that arrive together as one problem (batch.ts); absent, one at a time. */
+  batcher?: PlacementBatcher;
+  /**
+   * The Workspaces' cache: the launchers and owners of shared nodes, and the GPUs other plans
+   * promise on the nodes a plan may share.
+   */
+  workspaces: Informer<Workspace & KubeObject>;
 }
 
 /** A refused model (unknown, gated, bad token, missing Secret) is looked at again after this. */
@@ -131,16 +139,33 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   private async phases(ws: Workspace, ctx: ReconcileContext): Promise<Result> {
     const status = ws.status!;
     const need = modelNeed(ws, await this.d.models?.presetFor(ws, ctx.signal));
-    const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list());
     const provisioner = this.d.provisioner;
-    const { placement, replanned } = await decidePlacement(ws, need, {
+    const launches = provisioner.launches();
+    const existing = reusableNodes(ws, this.d.nodes.list(), this.d.pods.list(), {
+      launches,
+      workspaces: this.d.workspaces.list(),
+    });
+    const decision = await placementDecision(ws, need, {
       planner: this.d.planner,
       existing,
-      launches: provisioner.launches(),
+      launches,
       offering: this.d.offering,
       signal: ctx.signal,
       existingOnly: !provisioner.createsNodes,
+      batcher: this.d.batcher,
+      workspace: (key) => this.d.workspaces.get(key),
     });
+    if ("pendingMs" in decision) {
+      this.condition(
+        ws,
+        "ResourceReady",
+        "Unknown",
+        "Planning",
+        "Waiting for the workspaces that arrived with it, to plan them together.",
+      );
+      return { requeueAfterMs: decision.pendingMs };
+    }
+    const { placement, replanned } = decision;
     this.recordPlacement(ws, placement, replanned);
 
     const backoff = this.capacityBackoff(ws);
@@ -151,6 +176,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       existingNodes: placement.existingNodes,
       gpusPerNode: findSku(placement.instanceType)?.gpus ?? placement.gpusPerPod,
       osDiskGiB: osDiskGiB(need.kind === "preset" ? need.requirement.totalGpuMemoryGiB : undefined),
+      shared: (placement.sharedNodes ?? []).map((s) => s.name),
     });
     status.machines = resources.machines;
     const afterResources = this.recordResources(ws, resources);
@@ -221,7 +247,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   private recordPlacement(ws: Workspace, p: Placement, replanned: boolean) {
     const status = ws.status!;
     status.instanceType = p.instanceType;
-    status.nodeCount = p.newNodes + p.existingNodes.length;
+    status.nodeCount = p.newNodes + p.existingNodes.length + (p.sharedNodes?.length ?? 0);
     status.targetNodeCount = status.nodeCount;
     status.costPerHour = p.costPerHour.toFixed(3);
     status.placement = {
@@ -231,9 +257,14 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
       nodesPerReplica: p.nodesPerReplica,
       newNodes: p.newNodes,
       existingNodes: p.existingNodes,
+      ...(p.sharedNodes?.length ? { sharedNodes: p.sharedNodes } : {}),
     };
     if (replanned) {
-      const reuse = p.existingNodes.length ? ` and ${p.existingNodes.length} existing node(s)` : "";
+      const shared = p.sharedNodes?.length
+        ? ` and ${p.sharedNodes.length} node(s) it shares with ${[...new Set(p.sharedNodes.map((s) => s.launchedBy))].join(", ")}`
+        : "";
+      const reuse =
+        (p.existingNodes.length ? ` and ${p.existingNodes.length} existing node(s)` : "") + shared;
       this.d.recorder.event(
         ws,
         "Normal",
@@ -440,6 +471,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
    * finalizer. byo deletes nothing: the nodes are the user's.
    */
   private async finalize(ws: Workspace & KubeObject): Promise<Result> {
+    this.d.batcher?.forget(ws);
     if (!ws.metadata?.finalizers?.includes(workspaceFinalizer)) return {};
     const gone = await this.d.provisioner.delete(ws);
     if (!gone) {

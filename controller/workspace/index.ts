@@ -7,6 +7,8 @@ import { resources as api, type Resource } from "../../kube/resources.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
 import type { OfferingSource } from "../../provisioner/index.ts";
 import { ControllerBuilder } from "../../kube/runtime/builder.ts";
+import type { Controller } from "../../kube/runtime/controller.ts";
+import { PlacementBatcher } from "./batch.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
 import { createNodeProvisioner, type NodeProvisionerConfig } from "../nodeprovision/index.ts";
 import { WorkspaceReconciler } from "./controller.ts";
@@ -37,6 +39,11 @@ export function registerWorkspaceController(
     nodeProvisioner?: NodeProvisionerConfig;
     /** Presets for Hugging Face model ids. */
     models?: ModelSource;
+    /**
+     * The batching window of workspaces that arrive together (batch.ts): default 1 s idle,
+     * 10 s at most; false plans each workspace alone.
+     */
+    batching?: false | { idleMs: number; maxMs: number };
   },
 ): void {
   const workspaces = manager.informer<Workspace & KubeObject>(api.workspaces);
@@ -44,7 +51,20 @@ export function registerWorkspaceController(
     manager,
     recorder: deps.recorder,
   });
+  const batcher =
+    deps.batching === false
+      ? undefined
+      : new PlacementBatcher({
+          planner: deps.planner,
+          clock: manager.clock,
+          // The controller is built below; the batcher calls back only once it runs.
+          enqueue: (key) => controller.enqueue(key),
+          ...deps.batching,
+          log: manager.log.with({ component: "placement-batcher" }),
+        });
   const reconciler = new WorkspaceReconciler({
+    batcher,
+    workspaces,
     client: manager.client,
     planner: deps.planner,
     recorder: deps.recorder,
@@ -64,16 +84,18 @@ export function registerWorkspaceController(
   });
   registerWorkspaceMetrics(manager.registry, workspaces, manager.clock);
   const owned = (r: Resource) => manager.informer<KubeObject>(r, ownedScope);
-  manager.addController(
-    ControllerBuilder.named<Workspace & KubeObject>("workspace")
-      .for(workspaces)
-      .owns(owned(api.deployments))
-      .owns(owned(api.statefulSets))
-      .owns(owned(api.jobs))
-      // Machines and NodeClaims map to their workspace by label (they are cluster-scoped, so no
-      // ownerReference); byo's Nodes wake the workspaces waiting for nodes.
-      .watches(provisioner.watched, (o) => provisioner.workspacesOf(o))
-      .withConcurrency(deps.concurrency ?? 4)
-      .complete(reconciler, { metrics: manager.metrics, clock: manager.clock, log: manager.log }),
-  );
+  const controller: Controller<Workspace & KubeObject> = ControllerBuilder.named<Workspace & KubeObject>(
+    "workspace",
+  )
+    .for(workspaces)
+    .owns(owned(api.deployments))
+    .owns(owned(api.statefulSets))
+    .owns(owned(api.jobs))
+    // Machines and NodeClaims map to their workspace by label (they are cluster-scoped, so no
+    // ownerReference) and to the workspaces sharing them; byo's Nodes wake the workspaces
+    // waiting for nodes.
+    .watches(provisioner.watched, (o) => provisioner.workspacesOf(o))
+    .withConcurrency(deps.concurrency ?? 4)
+    .complete(reconciler, { metrics: manager.metrics, clock: manager.clock, log: manager.log });
+  manager.addController(controller);
 }

@@ -1,7 +1,13 @@
-import type { Workspace } from "../../crds/index.ts";
+import type { SharedNode, Workspace } from "../../crds/index.ts";
 import { findSku, normalizeFamily, type Sku } from "../../planner/catalog/index.ts";
-import { shapeOn, type Demand } from "../../planner/packing/index.ts";
+import { shapeOn, type Demand, type SkuSpec } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
+import {
+  MAX_NODES_PER_REPLICA,
+  placeWorkloads,
+  type Workload,
+  type WorkloadPlacement,
+} from "../../planner/placement/index.ts";
 import { nodeLabelsFor } from "./machines.ts";
 import type { LaunchLimits, QuotaShortfall } from "./offering.ts";
 
@@ -23,6 +29,11 @@ export interface Placement {
   newNodes: number;
   /** Nodes that exist already and take replicas at no new cost. */
   existingNodes: string[];
+  /**
+   * Nodes (by their Machine or NodeClaim) this workspace shares with others of the same labels:
+   * launched by another workspace of its batch, or another's node with free GPUs; absent when none.
+   */
+  sharedNodes?: SharedNode[];
   costPerHour: number;
   /**
    * Why the placement gives a named instance type a node count other than `resource.count` (one
@@ -52,7 +63,7 @@ export function isPlacementError(e: unknown): e is PlacementError {
 }
 
 /** Replicas of one workspace may span up to this many nodes (a 70B model on 1-GPU SKUs). */
-const maxNodesPerReplica = 8;
+const maxNodesPerReplica = MAX_NODES_PER_REPLICA;
 
 function demandOn(ws: Workspace, req: Requirement, skus?: string[], maxNodes = maxNodesPerReplica): Demand {
   return {
@@ -130,6 +141,27 @@ export interface ExistingGpuNode {
   sku: string;
   labels: Record<string, string>;
   freeGpus: number;
+  /**
+   * The Machine or NodeClaim of another workspace this node belongs to (nodes.ts): a plan that
+   * uses the node shares it, and lists it in sharedNodes rather than existingNodes.
+   */
+  shared?: SharedNode;
+}
+
+/**
+ * The placement with the existing nodes that belong to another workspace's Machine or NodeClaim
+ * moved to sharedNodes, by object name: what it shares is then kept, waited for and handed over
+ * as a shared node, whoever owns it.
+ */
+export function withSharedNodes(p: Placement, existing: readonly ExistingGpuNode[]): Placement {
+  const byName = new Map(existing.map((n) => [n.name, n]));
+  const shared = p.existingNodes.flatMap((n) => byName.get(n)?.shared ?? []);
+  if (shared.length === 0) return p;
+  return {
+    ...p,
+    existingNodes: p.existingNodes.filter((n) => !byName.get(n)?.shared),
+    sharedNodes: [...(p.sharedNodes ?? []), ...shared],
+  };
 }
 
 /**
@@ -187,9 +219,9 @@ export function notEnoughNodesError(
 }
 
 /** byo: the SKU of an existing node, from the catalogue or else its GPU feature discovery labels. */
-function existingNodeSku(node: ExistingGpuNode): SkuSpecInput | undefined {
+function existingNodeSku(node: ExistingGpuNode): SkuSpec | undefined {
   const known = findSku(node.sku);
-  if (known) return { ...known, name: node.sku };
+  if (known) return { ...toSkuSpec(known), name: node.sku };
   const gpus = Number(node.labels["nvidia.com/gpu.count"] ?? 0);
   const memoryMiB = Number(node.labels["nvidia.com/gpu.memory"] ?? 0);
   if (!(gpus > 0 && memoryMiB > 0)) return undefined;
@@ -202,8 +234,6 @@ function existingNodeSku(node: ExistingGpuNode): SkuSpecInput | undefined {
     pricePerHour: 0,
   };
 }
-
-type SkuSpecInput = Pick<Sku, "name" | "gpus" | "gpuMemoryGiB" | "vcpus" | "family" | "pricePerHour">;
 
 /**
  * The planning problem's quota for the catalogue's families, from the limits keyed by the cloud's
@@ -220,12 +250,140 @@ function plannerQuota(skus: readonly Sku[], limits: LaunchLimits | undefined): R
   return quota;
 }
 
+/** What a plan may use: the sizes and the vCPU quota new nodes may take, or existing nodes only. */
+export interface PlanningContext {
+  skus: SkuSpec[];
+  quota: Record<string, number>;
+  /** byo: nothing new is launched; `skus` are the existing nodes' sizes. */
+  existingOnly?: boolean;
+}
+
 /**
- * Asks the planner for the cheapest way to run `count` replicas: free GPUs on existing nodes that
- * carry the workspace's labels first, then new nodes of the cheapest fitting SKU that the cloud
- * offers, within its quota, never one of `excluded`. A workload's pods all request the same GPUs,
- * so a plan that mixes SKUs is asked again restricted to its most used one. Without `limits`
- * (nothing known of the cloud) every catalogue size is allowed and no quota applies.
+ * byo: the existing nodes' sizes (from the catalogue, or else their GPU feature discovery labels)
+ * are the catalogue, and nothing new may be launched. Throws NotEnoughNodes when no node's size is
+ * known, with the GPUs one replica would take on a 24 GiB GPU.
+ */
+export function existingOnlyContext(
+  ws: Workspace,
+  req: Requirement,
+  existing: readonly ExistingGpuNode[],
+): PlanningContext {
+  const skus = [
+    ...new Map(
+      existing.flatMap((n) => {
+        const sku = existingNodeSku(n);
+        return sku ? [[n.sku, sku] as const] : [];
+      }),
+    ).values(),
+  ];
+  if (skus.length === 0)
+    throw notEnoughNodesError(ws, ws.resource.count ?? 1, gpusFor(req, [{ gpuMemoryGiB: 24 }]), existing);
+  return { skus, quota: {}, existingOnly: true };
+}
+
+/** The fewest GPUs (a power of two) one replica takes on the GPUs of any of `skus`. */
+function gpusFor(req: Requirement, skus: readonly { gpuMemoryGiB: number }[]): number {
+  return Math.min(
+    ...skus.map((s) => {
+      let k = 1;
+      while (k * s.gpuMemoryGiB < req.totalGpuMemoryGiB) k *= 2;
+      return k;
+    }),
+  );
+}
+
+/**
+ * The error for a workspace the placement policy could not place: byo says how many replicas and
+ * GPUs are missing on its nodes (NotEnoughNodes); otherwise the policy's reason (NoCapacity).
+ */
+export function placementFailure(
+  ws: Workspace,
+  req: Requirement,
+  failure: { reason: string; unplaced?: number },
+  context: PlanningContext,
+  existing: readonly ExistingGpuNode[],
+): PlacementError {
+  if (!context.existingOnly) return new PlacementError("NoCapacity", failure.reason);
+  const usable = existing.filter((n) => context.skus.some((s) => s.name === n.sku));
+  return notEnoughNodesError(
+    ws,
+    failure.unplaced ?? ws.resource.count ?? 1,
+    gpusFor(req, context.skus),
+    usable,
+  );
+}
+
+/**
+ * What the planner may use for `ws`: the catalogue's sizes on offer (all of them when nothing is
+ * known of the cloud), less `excluded` (sizes that failed to launch for it), and the vCPU quota
+ * the cloud's reading leaves. Throws NoCapacity when no size is left.
+ */
+export async function planningContext(
+  planner: PlannerClient,
+  excluded: readonly string[],
+  limits?: LaunchLimits,
+): Promise<PlanningContext> {
+  const catalog = (await planner.catalog()).filter((s) => !s.retired);
+  const offered = limits ? catalog.filter((s) => limits.offered.has(s.name.toLowerCase())) : catalog;
+  if (offered.length === 0 && limits) {
+    const where = limits.region ? ` in ${limits.region}` : "";
+    throw new PlacementError(
+      "NoCapacity",
+      `none of the catalogue's GPU sizes is offered to this subscription${where}; ask for access to GPU sizes there or run in another region.`,
+    );
+  }
+  const usable = offered.filter((s) => !excluded.some((x) => x.toLowerCase() === s.name.toLowerCase()));
+  if (usable.length === 0)
+    throw new PlacementError(
+      "NoCapacity",
+      "every GPU size on offer failed to launch; check the cloud's quota and capacity.",
+    );
+  return { skus: usable.map(toSkuSpec), quota: plannerQuota(usable, limits) };
+}
+
+function toSkuSpec(s: Sku): SkuSpec {
+  return {
+    name: s.name,
+    gpus: s.gpus,
+    gpuMemoryGiB: s.gpuMemoryGiB,
+    vcpus: s.vcpus,
+    family: s.family,
+    pricePerHour: s.pricePerHour,
+  };
+}
+
+/** The workload the placement policy sees for `ws`. */
+export function workloadOf(ws: Workspace, req: Requirement, skus: readonly SkuSpec[]): Workload {
+  return {
+    name: `${ws.metadata!.namespace}/${ws.metadata!.name}`,
+    replicas: ws.resource.count ?? 1,
+    totalGpuMemoryGiB: req.totalGpuMemoryGiB,
+    minGpuMemoryGiB: req.minGpuMemoryGiB,
+    labels: nodeLabelsFor(ws),
+    skus: skus.map((s) => s.name),
+  };
+}
+
+/** The controller's Placement of a workload the policy placed on its own (no shared nodes). */
+export function fromPolicy(p: WorkloadPlacement): Placement {
+  return {
+    instanceType: p.instanceType,
+    replicas: p.replicas,
+    gpusPerPod: p.gpusPerPod,
+    nodesPerReplica: p.nodesPerReplica,
+    newNodes: p.newNodes.length,
+    existingNodes: p.existingNodes,
+    costPerHour: p.costPerHour,
+  };
+}
+
+/**
+ * The cheapest way to run `count` replicas by kaito's placement policy (planner/placement):
+ * free GPUs on existing nodes that carry the workspace's labels first, then new nodes of the
+ * cheapest fitting size on offer, within the quota, never one of `excluded`; one size for every
+ * replica, a replica across nodes only when no size holds it. Without `limits` (nothing known of
+ * the cloud) every catalogue size is allowed and no quota applies. With `existingOnly` (byo)
+ * nothing new is launched: what does not fit on `existing` is a NotEnoughNodes error.
  */
 export async function placeWithPlanner(
   ws: Workspace,
@@ -237,114 +395,27 @@ export async function placeWithPlanner(
   limits?: LaunchLimits,
   existingOnly = false,
 ): Promise<Placement> {
-  if (existingOnly) return placeOnExisting(ws, req, planner, existing, signal);
-  const catalog = (await planner.catalog()).filter((s) => !s.retired);
-  const offered = limits ? catalog.filter((s) => limits.offered.has(s.name.toLowerCase())) : catalog;
-  if (offered.length === 0 && limits) {
-    const where = limits.region ? ` in ${limits.region}` : "";
-    throw new PlacementError(
-      "NoCapacity",
-      `none of the catalogue's GPU sizes is offered to this subscription${where}; ask for access to GPU sizes there or run in another region.`,
-    );
-  }
-  const usable = offered.filter((s) => !excluded.some((x) => x.toLowerCase() === s.name.toLowerCase()));
-  const allowed = usable.map((s) => s.name);
-  if (allowed.length === 0)
-    throw new PlacementError(
-      "NoCapacity",
-      "every GPU size on offer failed to launch; check the cloud's quota and capacity.",
-    );
-  const quota = plannerQuota(usable, limits);
-  let skus = allowed;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    // A replica split over nodes talks over the network on every token: only when no size holds
-    // it on one node is a multi-node replica worth its price.
-    let plan = await planner.plan(
-      { quota, nodes: existing, demands: [demandOn(ws, req, skus, 1)] },
-      { signal },
-    );
-    if (plan.unplaced.length > 0) {
-      plan = await planner.plan({ quota, nodes: existing, demands: [demandOn(ws, req, skus)] }, { signal });
-    }
-    if (plan.unplaced.length > 0) throw new PlacementError("NoCapacity", plan.unplaced[0]!.reason);
-    const newSkus = new Map<string, number>();
-    for (const n of plan.newNodes) newSkus.set(n.sku, (newSkus.get(n.sku) ?? 0) + 1);
-    const existingUsed = [
-      ...new Set(plan.placements.map((p) => p.node).filter((n) => existing.some((e) => e.name === n))),
-    ];
-    const gpusPerPod = Math.max(...plan.placements.map((p) => p.gpus));
-    const replicaNodes = new Map<number, number>();
-    for (const p of plan.placements) replicaNodes.set(p.replica, (replicaNodes.get(p.replica) ?? 0) + 1);
-    const nodesPerReplica = Math.max(...replicaNodes.values());
-    const dominant = [...newSkus.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-    const fits = existingUsed.every((n) => existing.find((e) => e.name === n)!.freeGpus >= gpusPerPod);
-    if (newSkus.size <= 1 && fits) {
-      const instanceType = dominant ?? existing.find((e) => e.name === existingUsed[0])?.sku ?? "";
-      return {
-        instanceType,
-        replicas: replicaNodes.size,
-        gpusPerPod,
-        nodesPerReplica,
-        newNodes: plan.newNodes.length,
-        existingNodes: existingUsed,
-        costPerHour: plan.costPerHour,
-      };
-    }
-    // Mixed shapes: one SKU, no reuse of nodes whose free GPUs differ.
-    skus = dominant ? [dominant] : skus;
-    existing = fits ? existing : [];
-  }
-  throw new PlacementError(
-    "NoCapacity",
-    "the planner could not find a placement with one GPU size for every replica.",
+  const context = existingOnly
+    ? existingOnlyContext(ws, req, existing)
+    : await planningContext(planner, excluded, limits);
+  const batch = await placeWorkloads(
+    [workloadOf(ws, req, context.skus)],
+    {
+      catalog: context.skus,
+      quota: context.quota,
+      nodes: existing.map(problemNode),
+      existingOnly: context.existingOnly,
+    },
+    (problem) => planner.plan(problem, { signal }),
   );
+  const outcome = batch.outcomes[0]!;
+  if ("failure" in outcome) throw placementFailure(ws, req, outcome.failure, context, existing);
+  return withSharedNodes(fromPolicy(outcome.placement), existing);
 }
 
-/**
- * byo: the planner's problem with no new nodes allowed. The catalogue is the existing nodes'
- * sizes and every family's quota is zero, so it places replicas on the nodes' free GPUs only.
- */
-async function placeOnExisting(
-  ws: Workspace,
-  req: Requirement,
-  planner: PlannerClient,
-  existing: ExistingGpuNode[],
-  signal?: AbortSignal,
-): Promise<Placement> {
-  const usable = existing.filter((n) => existingNodeSku(n));
-  const catalog = [...new Map(usable.map((n) => [n.sku, existingNodeSku(n)!])).values()];
-  const replicas = ws.resource.count ?? 1;
-  const smallest = (gpuMemoryGiB: number) => {
-    let k = 1;
-    while (k * gpuMemoryGiB < req.totalGpuMemoryGiB) k *= 2;
-    return k;
-  };
-  const gpusWanted = catalog.length
-    ? Math.min(...catalog.map((s) => smallest(s.gpuMemoryGiB)))
-    : smallest(24);
-  if (catalog.length === 0) throw notEnoughNodesError(ws, replicas, gpusWanted, existing);
-  const quota = Object.fromEntries(catalog.map((s) => [s.family, 0]));
-  const plan = await planner.plan(
-    { catalog, quota, nodes: usable, demands: [demandOn(ws, req, undefined, 1)] },
-    { signal },
-  );
-  if (plan.unplaced.length > 0 || plan.newNodes.length > 0)
-    throw notEnoughNodesError(ws, plan.unplaced.length || replicas, gpusWanted, usable);
-  const gpusPerPod = Math.max(...plan.placements.map((p) => p.gpus));
-  const nodes = [...new Set(plan.placements.map((p) => p.node))];
-  const sizes = new Set(nodes.map((n) => usable.find((e) => e.name === n)!.sku));
-  // A workload's pods all request the same GPUs: a plan that mixes shapes is not one we can run.
-  if (sizes.size > 1 && plan.placements.some((p) => p.gpus !== gpusPerPod))
-    throw notEnoughNodesError(ws, replicas, gpusPerPod, usable);
-  return {
-    instanceType: usable.find((e) => e.name === nodes[0])!.sku,
-    replicas: plan.placements.length,
-    gpusPerPod,
-    nodesPerReplica: 1,
-    newNodes: 0,
-    existingNodes: nodes.sort(),
-    costPerHour: 0,
-  };
+/** An existing node as the planner's problem carries it (nothing else goes over the wire). */
+export function problemNode(n: ExistingGpuNode): ExistingGpuNode {
+  return { name: n.name, sku: n.sku, labels: n.labels, freeGpus: n.freeGpus };
 }
 
 export { findSku };

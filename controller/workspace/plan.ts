@@ -1,9 +1,9 @@
-import type { Workspace, WorkspacePlacement } from "../../crds/index.ts";
+import type { SharedNode, Workspace, WorkspacePlacement } from "../../crds/index.ts";
 import { findSku } from "../../planner/catalog/index.ts";
 import { shapeOn } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
 import type { OfferingSource } from "../../provisioner/index.ts";
-import type { NodeLaunch } from "../nodeprovision/index.ts";
+import { nodeObjectName, type NodeLaunch } from "../nodeprovision/index.ts";
 import { nodeLabelsFor } from "./machines.ts";
 import { isOffered, launchLimits, quotaShortfall, type LaunchLimits } from "./offering.ts";
 import {
@@ -13,10 +13,12 @@ import {
   quotaExceededError,
   placeOnInstanceType,
   placeWithPlanner,
+  withSharedNodes,
   type ExistingGpuNode,
   type Placement,
 } from "./placement.ts";
 import { requirementOn, type ModelNeed } from "./requirement.ts";
+import type { PlacementBatcher } from "./batch.ts";
 
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -57,7 +59,10 @@ function onInstanceType(
       placement.gpusPerPod,
       existing.filter((n) => sameName(n.sku, placement.instanceType)),
     );
-  return { ...placement, newNodes, existingNodes: reuse, costPerHour: newNodes * (sku?.pricePerHour ?? 0) };
+  return withSharedNodes(
+    { ...placement, newNodes, existingNodes: reuse, costPerHour: newNodes * (sku?.pricePerHour ?? 0) },
+    existing,
+  );
 }
 
 function fromStatus(p: WorkspacePlacement, cost: string | undefined): Placement {
@@ -68,8 +73,27 @@ function fromStatus(p: WorkspacePlacement, cost: string | undefined): Placement 
     nodesPerReplica: p.nodesPerReplica ?? 1,
     newNodes: p.newNodes ?? 0,
     existingNodes: p.existingNodes ?? [],
+    ...(p.sharedNodes?.length ? { sharedNodes: p.sharedNodes } : {}),
     costPerHour: Number(cost ?? 0),
   };
+}
+
+/**
+ * A shared node holds while its Machine or NodeClaim exists and is not being deleted, whoever owns
+ * it now, or while the workspace that was to launch it still is to (in its stored plan, or in a
+ * plan the batcher has made and not yet handed over). Gone otherwise: its launcher was deleted or
+ * replanned before launching it.
+ */
+function sharedStillThere(shared: SharedNode, inputs: PlacementInputs): boolean {
+  const launch = inputs.launches.find((l) => l.name === shared.name);
+  if (launch) return !launch.deleting;
+  if (inputs.batcher?.willLaunch(shared.launchedBy, shared.name)) return true;
+  const host = inputs.workspace?.(shared.launchedBy);
+  const p = host?.status?.placement;
+  if (!host || host.metadata?.deletionTimestamp || !p?.instanceType) return false;
+  return Array.from({ length: p.newNodes ?? 0 }, (_, i) => nodeObjectName(host, p.instanceType!, i)).includes(
+    shared.name,
+  );
 }
 
 /**
@@ -113,6 +137,10 @@ export interface PlacementInputs {
   /** What the cloud can launch now; absent when the cloud is not known here (remote provisioner). */
   offering?: OfferingSource;
   signal: AbortSignal;
+  /** Plans the workspaces that arrive together as one problem; absent, each is planned alone. */
+  batcher?: PlacementBatcher;
+  /** A Workspace by namespace/name, from the cache: the launcher of a shared node. */
+  workspace?: (key: string) => Workspace | undefined;
 }
 
 async function limitsFor(ws: Workspace, inputs: PlacementInputs): Promise<LaunchLimits | undefined> {
@@ -123,13 +151,15 @@ async function limitsFor(ws: Workspace, inputs: PlacementInputs): Promise<Launch
 /**
  * Decides the placement. With resource.instanceType it follows from the spec on every pass; the
  * planner's choice is made once and kept in status.placement until it stops being valid, so a
- * workload never moves because another plan became a cent cheaper.
+ * workload never moves because another plan became a cent cheaper. With a batcher the choice
+ * waits for the workspaces that arrive with it ({ pendingMs }: the batcher requeues it), except
+ * with existingOnly (byo).
  */
-export async function decidePlacement(
+export async function placementDecision(
   ws: Workspace,
   need: ModelNeed,
   inputs: PlacementInputs,
-): Promise<{ placement: Placement; replanned: boolean }> {
+): Promise<{ placement: Placement; replanned: boolean } | { pendingMs: number }> {
   if (ws.resource.instanceType) {
     const placement = onInstanceType(ws, need, inputs.existing, inputs.existingOnly ?? false);
     // Only a launch still to come is checked: Machines that have one are the cloud's to judge,
@@ -151,7 +181,8 @@ export async function decidePlacement(
   const stored = ws.status?.placement;
   if (stored?.instanceType) {
     const placement = fromStatus(stored, ws.status?.costPerHour);
-    if (stillValid(ws, need, placement, inputs.existing)) return { placement, replanned: false };
+    const shared = (placement.sharedNodes ?? []).every((s) => sharedStillThere(s, inputs));
+    if (shared && stillValid(ws, need, placement, inputs.existing)) return { placement, replanned: false };
   }
   if (need.kind !== "preset") {
     throw new PlacementError(
@@ -159,15 +190,42 @@ export async function decidePlacement(
       "a workspace with a custom inference.template has no model to size; set resource.instanceType.",
     );
   }
+  const excluded = ws.status?.failedInstanceTypes ?? [];
+  const limits = await limitsFor(ws, inputs);
+  // byo launches nothing, so there is nothing to share by planning together: its workspaces are
+  // placed at once, and a node that changes is reflected in the next reconcile.
+  if (inputs.batcher && !inputs.existingOnly) {
+    const answer = inputs.batcher.request({
+      ws,
+      req: need.requirement,
+      existing: inputs.existing,
+      excluded,
+      limits,
+    });
+    if (answer.kind === "wait") return { pendingMs: answer.ms };
+    if (answer.kind === "failed") throw answer.error;
+    return { placement: answer.placement, replanned: true };
+  }
   const placement = await placeWithPlanner(
     ws,
     need.requirement,
     inputs.planner,
     inputs.existing,
-    ws.status?.failedInstanceTypes ?? [],
+    excluded,
     inputs.signal,
-    await limitsFor(ws, inputs),
+    limits,
     inputs.existingOnly ?? false,
   );
   return { placement, replanned: true };
+}
+
+/** placementDecision without a batcher, which is never pending. */
+export async function decidePlacement(
+  ws: Workspace,
+  need: ModelNeed,
+  inputs: Omit<PlacementInputs, "batcher">,
+): Promise<{ placement: Placement; replanned: boolean }> {
+  const d = await placementDecision(ws, need, inputs);
+  if ("pendingMs" in d) throw new Error("internal: a placement without a batcher cannot be pending");
+  return d;
 }

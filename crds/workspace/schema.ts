@@ -423,6 +423,15 @@ const status = obj("Written by the controller.", {
     }),
     newNodes: int("Nodes created for the workspace.", { format: "int32", minimum: 0 }),
     existingNodes: arr("Nodes that existed already and take replicas.", str()),
+    sharedNodes: arr(
+      "Nodes this Workspace shares with others of the same labels, by their Machine or NodeClaim: launched for a Workspace planned together with it, or found with free GPUs by a later plan.",
+      obj("A shared node's Machine or NodeClaim.", {
+        name: str("The Machine's or NodeClaim's name."),
+        launchedBy: str(
+          "namespace/name of the Workspace that launched it when the plan was made; its owner now is the Workspace its kaito.sh/workspace labels name.",
+        ),
+      }),
+    ),
   }),
   costPerHour: str("The hourly price in USD of the nodes created for this Workspace.", {
     pattern: String.raw`^[0-9]+(\.[0-9]+)?$`,

@@ -90,6 +90,7 @@ const everyField: Complete<Workspace> = {
       nodesPerReplica: 1,
       newNodes: 1,
       existingNodes: ["gpu-0"],
+      sharedNodes: [{ name: "ws0123abcde", launchedBy: "default/host" }],
     },
     observedGeneration: 1,
     state: "Ready",

@@ -105,6 +105,22 @@ export interface WorkspacePlacement {
   nodesPerReplica?: number;
   newNodes?: number;
   existingNodes?: string[];
+  /**
+   * Nodes this workspace shares with others of the same labels, by their Machine or NodeClaim:
+   * launched for a workspace planned in the same batch, or found with free GPUs by a later plan.
+   */
+  sharedNodes?: SharedNode[];
+}
+
+export interface SharedNode {
+  /** The Machine's or NodeClaim's name (cluster-scoped); its node is found through it. */
+  name: string;
+  /**
+   * namespace/name of the Workspace that launched it (or was to) when the plan was made: read
+   * only while the object does not exist yet. Its owner is whoever its kaito.sh/workspace labels
+   * name, which changes when that workspace is deleted and hands the node over.
+   */
+  launchedBy: string;
 }
 
 /** Written by the controller only (status subresource). */

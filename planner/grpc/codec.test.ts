@@ -36,7 +36,7 @@ describe("codec over planner.proto", () => {
       costPerHour: 7.346,
       newNodes: [{ name: "n1", sku: "S", labels: { app: "phi" } }],
       placements: [{ demand: "d", replica: 0, node: "n1", gpus: 2 }],
-      unplaced: [{ demand: "d", replica: 1, reason: "no quota." }],
+      unplaced: [{ demand: "d", replica: 1, code: "NoEligibleSku", reason: "no quota." }],
       lowerBound: 7,
       solveMs: 3.25,
       gap: 0.047,

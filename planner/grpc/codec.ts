@@ -38,7 +38,7 @@ export interface WirePlan {
   cost_per_hour: number;
   new_nodes: { name: string; sku: string; labels: Labels }[];
   placements: { demand: string; replica: number; node: string; gpus: number }[];
-  unplaced: { demand: string; replica: number; reason: string }[];
+  unplaced: { demand: string; replica: number; reason: string; code?: string }[];
   lower_bound: number;
   solve_ms: number;
   gap: number;
@@ -150,7 +150,13 @@ export function planFromWire(w: WirePlan): Plan {
       node: x.node,
       gpus: x.gpus,
     })),
-    unplaced: w.unplaced.map((u) => ({ demand: u.demand, replica: u.replica, reason: u.reason })),
+    unplaced: w.unplaced.map((u) => ({
+      demand: u.demand,
+      replica: u.replica,
+      // A planner from before codes sent none; its only other reason was the quota.
+      code: u.code === "NoEligibleSku" ? ("NoEligibleSku" as const) : ("QuotaExhausted" as const),
+      reason: u.reason,
+    })),
     lowerBound: w.lower_bound,
     solveMs: w.solve_ms,
     gap: w.gap,

@@ -6,6 +6,7 @@ import type { Plan, Problem } from "../packing/types.ts";
 import { GrpcPlannerClient } from "./grpc-client.ts";
 import { InProcessPlannerClient, type SolveFn } from "./in-process.ts";
 import { isPlannerError, type PlannerErrorCode } from "./errors.ts";
+import { MAX_PLAN_TIME_LIMIT_MS } from "./limits.ts";
 import { startPlannerServer, type PlannerServer } from "./server.ts";
 import type { PlannerClient, ProblemInput } from "./types.ts";
 
@@ -35,7 +36,14 @@ function planFor(problem: Problem): Plan {
       { demand: "a", replica: 0, node: "n-1", gpus: 1 },
       { demand: "a", replica: 0, node: "existing", gpus: 2 },
     ],
-    unplaced: [{ demand: "a", replica: 1, reason: "no family quota left for Standard_NC24ads_A100_v4." }],
+    unplaced: [
+      {
+        demand: "a",
+        replica: 1,
+        code: "QuotaExhausted",
+        reason: "no family quota left for Standard_NC24ads_A100_v4.",
+      },
+    ],
     lowerBound: 1.5,
     solveMs: 12.5,
     gap: 0.25,
@@ -291,6 +299,52 @@ describe("gRPC specifics", () => {
     await expect(inFlight).resolves.toMatchObject({ status: "timeLimit" });
     expect((await planError(client.catalog())).code).toBe("Unavailable");
     client.close();
+  });
+
+  it("cancels the solve of a client that goes away, and derives its time limit from the deadline", async () => {
+    const calls: { signal?: AbortSignal; timeLimitMs?: number }[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const own = await startPlannerServer({
+      planner: new InProcessPlannerClient({
+        solve: (p, options) => {
+          calls.push(options);
+          if (p.demands[0]!.name !== "hang") return Promise.resolve(planFor(p));
+          started();
+          return new Promise<Plan>(() => {});
+        },
+      }),
+      host: "127.0.0.1",
+      port: 0,
+    });
+    const client = new GrpcPlannerClient(own.address);
+    await client.plan({ demands: [{ name: "a", replicas: 1, totalGpuMemoryGiB: 4 }] });
+    await client.plan(
+      { demands: [{ name: "a", replicas: 1, totalGpuMemoryGiB: 4 }] },
+      { timeLimitMs: 3_000 },
+    );
+    // No time limit asked: the server's most (the client's default deadline is a minute).
+    expect(calls[0]!.timeLimitMs).toBe(MAX_PLAN_TIME_LIMIT_MS);
+    // Asked for 3 s: sent as the deadline, less the answer margin on the server (and transit).
+    expect(calls[1]!.timeLimitMs).toBeLessThanOrEqual(3_000);
+    expect(calls[1]!.timeLimitMs).toBeGreaterThan(2_000);
+
+    const aborter = new AbortController();
+    const hung = client.plan(
+      { demands: [{ name: "hang", replicas: 1, totalGpuMemoryGiB: 4 }] },
+      { signal: aborter.signal },
+    );
+    await running;
+    const solveSignal = calls[2]!.signal!;
+    const solveStopped = new Promise<void>((r) =>
+      solveSignal.addEventListener("abort", () => r(), { once: true }),
+    );
+    aborter.abort();
+    expect((await planError(hung)).code).toBe("Cancelled");
+    await solveStopped;
+    expect(solveSignal.aborted).toBe(true);
+    client.close();
+    await own.shutdown(100);
   });
 
   it("solves for real with planner/packing's solver", async () => {

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from "../../lib/clock.ts";
 import { planFromWire, problemToWire, skuFromWire } from "./codec.ts";
 import { PlannerError } from "./errors.ts";
 import { plannerService } from "./proto.ts";
+import { ANSWER_MARGIN_MS } from "./limits.ts";
 import { fromServiceError } from "./status.ts";
 import type { CallOptions, Plan, PlannerClient, ProblemInput, Sku } from "./types.ts";
 
@@ -43,12 +44,17 @@ export class GrpcPlannerClient implements PlannerClient {
 
   async plan(problem: ProblemInput, options: CallOptions = {}): Promise<Plan> {
     const method = plannerService().Plan;
+    // A time limit travels as the call's deadline: the server solves until the deadline less
+    // its answer margin (server.ts).
+    const deadlineMs =
+      options.timeLimitMs !== undefined ? options.timeLimitMs + ANSWER_MARGIN_MS : this.deadlineMs;
     const response = await this.unary(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
       { problem: problemToWire(problem) },
       options,
+      deadlineMs,
     );
     if (!response.plan) throw new PlannerError("Internal", "the planner answered without a plan.");
     try {
@@ -66,6 +72,7 @@ export class GrpcPlannerClient implements PlannerClient {
       method.responseDeserialize,
       {},
       options,
+      this.deadlineMs,
     );
     return response.skus.map(skuFromWire);
   }
@@ -81,6 +88,7 @@ export class GrpcPlannerClient implements PlannerClient {
     deserialize: (bytes: Buffer) => Res,
     request: Req,
     options: CallOptions,
+    deadlineMs: number,
   ): Promise<Res> {
     return new Promise((resolve, reject) => {
       const signal = options.signal;
@@ -97,7 +105,7 @@ export class GrpcPlannerClient implements PlannerClient {
         deserialize,
         request,
         metadata,
-        { deadline: new Date(this.clock.now() + this.deadlineMs) },
+        { deadline: new Date(this.clock.now() + deadlineMs) },
         (error: ServiceError | null, value?: Res) => {
           signal?.removeEventListener("abort", onAbort);
           if (error) reject(fromServiceError(error));

@@ -4,11 +4,20 @@ import { isUserError } from "../../lib/errors.ts";
 import { solve as packingSolve } from "../packing/solve.ts";
 import type { Plan, Problem } from "../packing/types.ts";
 import { isPlannerError, PlannerError } from "./errors.ts";
+import { isSolvePoolError, type SolvePoolErrorCode } from "../pool/errors.ts";
+import type { PlannerErrorCode } from "./errors.ts";
 import type { CallOptions, PlannerClient, ProblemInput, Sku } from "./types.ts";
 import { checkProblem } from "./validate.ts";
 
-/** Solves a validated problem; planner/packing's solve() by default. */
-export type SolveFn = (problem: Problem) => Promise<Plan>;
+/** Solves a validated problem; planner/packing's solve() in this thread by default. */
+export type SolveFn = (problem: Problem, options: SolveCallOptions) => Promise<Plan>;
+
+export interface SolveCallOptions {
+  /** Aborted when the caller goes away: a solver that can stop, stops. */
+  signal?: AbortSignal;
+  /** The solve's time limit (default: the solver's own, 10 s). */
+  timeLimitMs?: number;
+}
 
 export interface InProcessPlannerOptions {
   solve?: SolveFn;
@@ -25,7 +34,10 @@ export class InProcessPlannerClient implements PlannerClient {
   private readonly catalogFn: () => Catalog;
 
   constructor(options: InProcessPlannerOptions = {}) {
-    this.solveFn = options.solve ?? ((problem) => packingSolve(problem));
+    this.solveFn =
+      options.solve ??
+      ((problem, o) =>
+        packingSolve(problem, o.timeLimitMs !== undefined ? { timeLimitMs: o.timeLimitMs } : {}));
     this.catalogFn = options.catalog ?? loadCatalog;
   }
 
@@ -34,10 +46,17 @@ export class InProcessPlannerClient implements PlannerClient {
     const problem = checkProblem(input, toCatalogEntries(this.catalogFn()));
     let plan: Plan;
     try {
-      // The solver does not watch the signal; the caller stops waiting all the same.
-      plan = await untilAborted(this.solveFn(problem), options.signal);
+      // A solver that does not watch the signal runs on; the caller stops waiting all the same.
+      plan = await untilAborted(
+        this.solveFn(problem, {
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.timeLimitMs !== undefined ? { timeLimitMs: options.timeLimitMs } : {}),
+        }),
+        options.signal,
+      );
     } catch (e) {
       if (isPlannerError(e)) throw e;
+      if (isSolvePoolError(e)) throw new PlannerError(POOL_CODES[e.code], e.message, { cause: e });
       if (isUserError(e)) throw new PlannerError("InvalidArgument", e.message, { cause: e });
       throw new PlannerError(
         "Internal",
@@ -53,6 +72,13 @@ export class InProcessPlannerClient implements PlannerClient {
     return [...this.catalogFn().skus];
   }
 }
+
+const POOL_CODES: Record<SolvePoolErrorCode, PlannerErrorCode> = {
+  Cancelled: "Cancelled",
+  DeadlineExceeded: "DeadlineExceeded",
+  Closed: "Unavailable",
+  Failed: "Internal",
+};
 
 function cancelled(signal: AbortSignal): PlannerError {
   return new PlannerError("Cancelled", "the planner call was cancelled.", { cause: signal.reason });

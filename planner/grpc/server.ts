@@ -11,6 +11,7 @@ import {
 } from "./codec.ts";
 import { authInterceptor, type CallerCheck } from "./auth.ts";
 import { plannerService } from "./proto.ts";
+import { ANSWER_MARGIN_MS, MAX_PLAN_TIME_LIMIT_MS, MAX_REQUEST_BYTES } from "./limits.ts";
 import { toStatus } from "./status.ts";
 import type { PlannerClient } from "./types.ts";
 
@@ -18,7 +19,7 @@ import type { PlannerClient } from "./types.ts";
 export const DEFAULT_PLANNER_PORT = 9090;
 
 export interface PlannerServerOptions {
-  /** What answers the calls; usually an InProcessPlannerClient. */
+  /** What answers the calls; usually an InProcessPlannerClient over a SolvePool. */
   planner: PlannerClient;
   /** Default 0.0.0.0, as the manager serves other pods; tests use 127.0.0.1. */
   host?: string;
@@ -49,6 +50,17 @@ export interface PlannerServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+/**
+ * The solve's time limit for a call: what its deadline leaves after the answer margin, at most
+ * MAX_PLAN_TIME_LIMIT_MS, and at least a tenth of a second (the solver then returns its first
+ * plan, or the call's deadline ends it).
+ */
+export function timeLimitFor(deadline: Date | number, clock: Clock): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(at)) return MAX_PLAN_TIME_LIMIT_MS;
+  return Math.max(100, Math.min(MAX_PLAN_TIME_LIMIT_MS, at - clock.now() - ANSWER_MARGIN_MS));
+}
+
 /** Serves the Planner service of planner.proto until shutdown(). */
 export async function startPlannerServer(options: PlannerServerOptions): Promise<PlannerServer> {
   const host = options.host ?? "0.0.0.0";
@@ -56,31 +68,36 @@ export async function startPlannerServer(options: PlannerServerOptions): Promise
   const { planner } = options;
   const server = new Server({
     interceptors: options.authenticate ? [authInterceptor(options.authenticate)] : [],
+    "grpc.max_receive_message_length": MAX_REQUEST_BYTES,
+    "grpc.max_send_message_length": MAX_REQUEST_BYTES,
   });
 
+  /**
+   * Every call goes through here: a client that goes away (or whose deadline passes) aborts
+   * the signal, which stops the solve, and any failure becomes the matching gRPC status. A
+   * check every call must pass (authentication) belongs here too.
+   */
+  const unary =
+    <Req, Res>(work: (call: ServerUnaryCall<Req, Res>, signal: AbortSignal) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const aborter = new AbortController();
+      call.on("cancelled", () => aborter.abort());
+      work(call, aborter.signal)
+        .then((answer) => callback(null, answer))
+        .catch((e: unknown) => callback(toStatus(e)));
+    };
+
   server.addService(plannerService(), {
-    Plan(
-      call: ServerUnaryCall<{ problem?: WireProblem }, { plan: WirePlan }>,
-      callback: sendUnaryData<{ plan: WirePlan }>,
-    ) {
-      const aborter = new AbortController();
-      call.on("cancelled", () => aborter.abort());
-      planner
-        .plan(problemFromWire(call.request.problem), { signal: aborter.signal })
-        .then((plan) => callback(null, { plan: planToWire(plan) }))
-        .catch((e: unknown) => callback(toStatus(e)));
-    },
-    Catalog(
-      call: ServerUnaryCall<unknown, { skus: WireSku[] }>,
-      callback: sendUnaryData<{ skus: WireSku[] }>,
-    ) {
-      const aborter = new AbortController();
-      call.on("cancelled", () => aborter.abort());
-      planner
-        .catalog({ signal: aborter.signal })
-        .then((skus) => callback(null, { skus: skus.map(skuToWire) }))
-        .catch((e: unknown) => callback(toStatus(e)));
-    },
+    Plan: unary<{ problem?: WireProblem }, { plan: WirePlan }>(async (call, signal) => {
+      const plan = await planner.plan(problemFromWire(call.request.problem), {
+        signal,
+        timeLimitMs: timeLimitFor(call.getDeadline(), clock),
+      });
+      return { plan: planToWire(plan) };
+    }),
+    Catalog: unary<unknown, { skus: WireSku[] }>(async (_, signal) => ({
+      skus: (await planner.catalog({ signal })).map(skuToWire),
+    })),
   });
 
   const address = `${host}:${options.port ?? DEFAULT_PLANNER_PORT}`;

@@ -29,6 +29,11 @@ export interface ProblemInput {
 export interface CallOptions {
   /** Aborting cancels the call; the promise rejects with a Cancelled PlannerError. */
   signal?: AbortSignal;
+  /**
+   * plan() only: how long the solver may search (default 10 s); the best plan found by then
+   * comes back. The gRPC client sends it as the call's deadline, plus time to answer.
+   */
+  timeLimitMs?: number;
 }
 
 /**

@@ -42,6 +42,19 @@ describe("checkProblem", () => {
     });
   });
 
+  it("refuses more demands or nodes than one plan takes, before reading them", () => {
+    const demands = Array.from({ length: 50_001 }, (_, i) => ({
+      name: `d${i}`,
+      replicas: 1,
+      totalGpuMemoryGiB: 1,
+    }));
+    expect(message({ demands })).toBe(
+      "the problem has 50,001 demands, more than the 50,000 one plan takes; split it into several problems.",
+    );
+    const nodes = Array.from({ length: 50_001 }, () => ({ name: "n", sku: a100.name, freeGpus: 1 }));
+    expect(message({ nodes, demands: [] })).toMatch(/^the problem has 50,001 existing nodes, more than/);
+  });
+
   it.each([
     [null, "the problem must be an object."],
     [{}, "the problem needs a demands list."],

@@ -1,5 +1,6 @@
 import type { Demand, ExistingNode, Labels, Problem, SkuSpec } from "../packing/types.ts";
 import { PlannerError } from "./errors.ts";
+import { MAX_CATALOG, MAX_DEMANDS, MAX_NODES } from "./limits.ts";
 import type { DemandInput, ProblemInput } from "./types.ts";
 
 /**
@@ -9,6 +10,9 @@ import type { DemandInput, ProblemInput } from "./types.ts";
  */
 export function checkProblem(input: ProblemInput, defaultCatalog: readonly SkuSpec[]): Problem {
   if (typeof input !== "object" || input === null) throw invalid("the problem must be an object");
+  tooMany(input.demands?.length ?? 0, MAX_DEMANDS, "demands");
+  tooMany(input.nodes?.length ?? 0, MAX_NODES, "existing nodes");
+  tooMany(input.catalog?.length ?? 0, MAX_CATALOG, "catalog entries");
   const catalog =
     input.catalog && input.catalog.length > 0 ? input.catalog.map(checkSku) : [...defaultCatalog];
   unique(
@@ -80,6 +84,14 @@ export function checkProblem(input: ProblemInput, defaultCatalog: readonly SkuSp
   );
 
   return { catalog, quota, nodes, demands };
+}
+
+function tooMany(count: number, most: number, what: string): void {
+  if (count > most) {
+    throw invalid(
+      `the problem has ${count.toLocaleString("en-US")} ${what}, more than the ${most.toLocaleString("en-US")} one plan takes; split it into several problems`,
+    );
+  }
 }
 
 function checkSku(s: SkuSpec, i: number): SkuSpec {

@@ -132,7 +132,7 @@ class BaselineState {
       const reason = staticReason(demand, this.problem.catalog);
       if (reason !== undefined) {
         for (const replica of range(demand.replicas))
-          this.unplaced.push({ demand: demand.name, replica, reason });
+          this.unplaced.push({ demand: demand.name, replica, code: "NoEligibleSku", reason });
         this.cache.set(demand, undefined);
       } else {
         const list = this.problem.catalog
@@ -176,7 +176,12 @@ class BaselineState {
   }
 
   unplace(demand: Demand, replica: number): void {
-    this.unplaced.push({ demand: demand.name, replica, reason: quotaReason(demand, this.problem) });
+    this.unplaced.push({
+      demand: demand.name,
+      replica,
+      code: "QuotaExhausted",
+      reason: quotaReason(demand, this.problem),
+    });
   }
 
   plan(): Plan {

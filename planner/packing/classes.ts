@@ -28,6 +28,8 @@ export interface DemandClass {
   group: number;
   /** Parallel to problem.catalog. */
   shapes: Shape[];
+  /** The shapes as a string: equal for demands that sit alike on every SKU. */
+  signature: string;
   members: Demand[];
   replicas: number;
   /** Every SKU this class can use sits in a family with a quota, so it may go unplaced. */
@@ -63,9 +65,9 @@ export function aggregate(problem: Problem): Aggregate {
   const hopeless: Aggregate["hopeless"] = [];
 
   for (const demand of problem.demands) {
-    const reason = staticReason(demand, problem.catalog);
-    if (reason !== undefined) {
-      hopeless.push({ demand, reason });
+    const shapes = problem.catalog.map((sku) => shapeOn(demand, sku));
+    if (shapes.every((s) => s.kind === "ineligible")) {
+      hopeless.push({ demand, reason: staticReason(demand, problem.catalog)! });
       continue;
     }
     const gKey = labelKey(demand.labels);
@@ -75,14 +77,14 @@ export function aggregate(problem: Problem): Aggregate {
       groups.push(group);
       groupByKey.set(gKey, group);
     }
-    const shapes = problem.catalog.map((sku) => shapeOn(demand, sku));
-    const cKey = `${group.id}|${shapes.map(shapeKey).join(",")}`;
+    const signature = shapes.map(shapeKey).join(",");
+    const cKey = `${group.id}|${signature}`;
     let cls = classByKey.get(cKey);
     if (!cls) {
       const limited = shapes.every(
         (s, i) => s.kind === "ineligible" || problem.quota[problem.catalog[i]!.family] !== undefined,
       );
-      cls = { id: classes.length, group: group.id, shapes, members: [], replicas: 0, limited };
+      cls = { id: classes.length, group: group.id, shapes, signature, members: [], replicas: 0, limited };
       classes.push(cls);
       classByKey.set(cKey, cls);
     }
@@ -94,9 +96,10 @@ export function aggregate(problem: Problem): Aggregate {
   const nodeClasses: NodeClass[] = [];
   const nodeClassByKey = new Map<string, NodeClass>();
   const sortedNodes = [...problem.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const servedBy = groupsServedBy(groups, groupByKey);
   for (const node of sortedNodes) {
     if (node.freeGpus <= 0) continue;
-    const served = groups.filter((g) => labelsInclude(node.labels, g.labels)).map((g) => g.id);
+    const served = servedBy(node.labels);
     if (served.length === 0) continue;
     const sku = skuIndex.get(node.sku)!;
     const key = `${sku}|${served.join(",")}`;
@@ -112,7 +115,34 @@ export function aggregate(problem: Problem): Aggregate {
   return { problem, groups, classes, nodeClasses, hopeless };
 }
 
-function shapeKey(s: Shape): string {
+/** Past this many labels on a node, its label subsets are too many to look up one by one. */
+const MAX_SUBSET_LABELS = 10;
+
+/**
+ * The ids (ascending) of the label groups a node with `labels` serves: those whose labels it
+ * carries. A fleet has thousands of groups and nodes carry a few labels, so the subsets of the
+ * node's labels are looked up rather than every group tested.
+ */
+function groupsServedBy(
+  groups: readonly LabelGroup[],
+  byKey: ReadonlyMap<string, LabelGroup>,
+): (labels: Labels) => number[] {
+  return (labels) => {
+    const entries = Object.entries(labels);
+    if (entries.length > MAX_SUBSET_LABELS) {
+      return groups.filter((g) => labelsInclude(labels, g.labels)).map((g) => g.id);
+    }
+    const ids: number[] = [];
+    for (let mask = 0; mask < 1 << entries.length; mask++) {
+      const subset = Object.fromEntries(entries.filter((_, i) => mask & (1 << i)));
+      const g = byKey.get(labelKey(subset));
+      if (g) ids.push(g.id);
+    }
+    return ids.sort((a, b) => a - b);
+  };
+}
+
+export function shapeKey(s: Shape): string {
   return s.kind === "single" ? `s${s.gpus}` : s.kind === "multi" ? `m${s.gpus}` : "x";
 }
 

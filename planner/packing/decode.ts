@@ -28,7 +28,12 @@ export function decode(agg: Aggregate, pm: PackingModel, values: readonly number
 
   const placements: Placement[] = [];
   const unplaced: Unplaced[] = agg.hopeless.flatMap(({ demand, reason }) =>
-    range(demand.replicas).map((replica) => ({ demand: demand.name, replica, reason })),
+    range(demand.replicas).map((replica) => ({
+      demand: demand.name,
+      replica,
+      code: "NoEligibleSku" as const,
+      reason,
+    })),
   );
   const existingItems = nodeClasses.map(() => [] as Item[]);
   const poolLeft = new Map<string, { e: number; count: number }[]>();
@@ -80,7 +85,12 @@ export function decode(agg: Aggregate, pm: PackingModel, values: readonly number
     const reasons = new Map<Demand, string>();
     for (const r of queue.slice(next)) {
       if (!reasons.has(r.demand)) reasons.set(r.demand, quotaReason(r.demand, problem));
-      unplaced.push({ demand: r.demand.name, replica: r.replica, reason: reasons.get(r.demand)! });
+      unplaced.push({
+        demand: r.demand.name,
+        replica: r.replica,
+        code: "QuotaExhausted",
+        reason: reasons.get(r.demand)!,
+      });
     }
   }
 
@@ -126,7 +136,7 @@ export function decode(agg: Aggregate, pm: PackingModel, values: readonly number
  * The class's replicas, interleaved across its demands (a0 b0 a1 b1 ...), so that when some
  * must stay unplaced the shortfall is spread over the demands rather than falling on the last.
  */
-function replicaOrder(c: DemandClass): { demand: Demand; replica: number }[] {
+export function replicaOrder(c: DemandClass): { demand: Demand; replica: number }[] {
   const out: { demand: Demand; replica: number }[] = [];
   const most = Math.max(...c.members.map((d) => d.replicas));
   for (let r = 0; r < most; r++) {

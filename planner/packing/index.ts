@@ -14,4 +14,4 @@ export { parseProblem, validateProblem, type ParseOptions } from "./parse.ts";
 export { solve, DEFAULT_TIME_LIMIT_MS, type SolveOptions } from "./solve.ts";
 export { planDedicated, planFfd } from "./baselines.ts";
 export { checkPlan } from "./verify.ts";
-export { gpusPerReplica, shapeOn, type Shape } from "./rules.ts";
+export { gpusPerReplica, labelKey, shapeOn, type Shape } from "./rules.ts";

@@ -39,13 +39,27 @@ export interface PackingModel {
   existing: Map<string, number>;
   /** Unplaced columns by class. */
   u: Map<number, number>;
+  /** Columns that buy new nodes: each unit buys `nodes` nodes of catalogue entry `sku`. */
+  purchases: { col: number; sku: number; nodes: number }[];
 }
 
 export type Objective =
   /** Maximise placed replicas (minimise Σu); costs are ignored. */
   | { kind: "placement" }
   /** Minimise cost with at most `maxUnplaced` unplaced replicas. */
-  | { kind: "cost"; maxUnplaced: number };
+  | { kind: "cost"; maxUnplaced: number }
+  /**
+   * Minimise cost plus prices: each vCPU of a quota family costs `quotaPrice[family]` more, an
+   * unplaced replica costs `unplacedCost`, and no quota row holds. A label group's share of the
+   * Lagrangian relaxation of the quotas (see lagrange.ts).
+   */
+  | {
+      kind: "priced";
+      quotaPrice: Readonly<Record<string, number>>;
+      unplacedCost: number;
+      /** Keep the quota rows too (a block planned within the quota the others leave it). */
+      keepQuota?: boolean;
+    };
 
 export const key = (a: number, b: number) => `${a}:${b}`;
 
@@ -70,8 +84,12 @@ export function buildModel(agg: Aggregate, objective: Objective): PackingModel {
     x: new Map(),
     existing: new Map(),
     u: new Map(),
+    purchases: [],
   };
-  const forCost = objective.kind === "cost";
+  const forCost = objective.kind !== "placement";
+  const priced = objective.kind === "priced" ? objective : undefined;
+  /** A node's price, plus its vCPUs at the family's price when the quotas are priced. */
+  const nodePrice = (sku: SkuSpec) => sku.pricePerHour + (priced?.quotaPrice[sku.family] ?? 0) * sku.vcpus;
   const addCol = (name: string, group: number, cost: number, ub: number, integer: boolean) => {
     columns.push({ name, cost: forCost ? cost : 0, lb: 0, ub, integer });
     blockOf.push(group);
@@ -177,17 +195,18 @@ export function buildModel(agg: Aggregate, objective: Objective): PackingModel {
           multi.set(shape.gpus, m);
         }
       }
-      const limited = problem.quota[sku.family] !== undefined;
+      const limited = problem.quota[sku.family] !== undefined && (!priced || priced.keepQuota === true);
       for (const [k, m] of multi) {
         const w = slot(
           `w_g${group.id}_s${s}_k${k}`,
           group.id,
           k,
-          m.nodes * sku.pricePerHour,
+          m.nodes * nodePrice(sku),
           Infinity,
           m.members,
           (c, col) => out.w.set(key(c, s), col),
         );
+        out.purchases.push({ col: w.col, sku: s, nodes: m.nodes });
         if (limited) push(quota(sku.family), w.col, m.nodes * sku.vcpus);
       }
       if (single.size === 0) return;
@@ -197,7 +216,8 @@ export function buildModel(agg: Aggregate, objective: Objective): PackingModel {
         ),
       );
       const nodesUb = slots.reduce((sum, q) => sum + Math.ceil(q.most / Math.floor(sku.gpus / q.gpus)), 0);
-      const n = addCol(`n_g${group.id}_s${s}`, group.id, sku.pricePerHour, nodesUb, true);
+      const n = addCol(`n_g${group.id}_s${s}`, group.id, nodePrice(sku), nodesUb, true);
+      out.purchases.push({ col: n, sku: s, nodes: 1 });
       if (limited) push(quota(sku.family), n, sku.vcpus);
       capRows.push(...capacityRows(`new_g${group.id}_s${s}`, slots, sku, n));
     });
@@ -210,14 +230,18 @@ export function buildModel(agg: Aggregate, objective: Objective): PackingModel {
   for (const c of classes) {
     if (!c.limited || placeAll) continue;
     const col = columns.length;
-    columns.push({ name: `u_c${c.id}`, cost: forCost ? 0 : 1, lb: 0, ub: c.replicas, integer: false });
+    const cost = priced ? priced.unplacedCost : forCost ? 0 : 1;
+    columns.push({ name: `u_c${c.id}`, cost, lb: 0, ub: c.replicas, integer: false });
     blockOf.push(c.group);
     out.u.set(c.id, col);
     push(demandRows[c.id]!, col, 1);
     push(unplaced, col, 1);
   }
-  rows.push(...demandRows, ...slotRows, ...capRows, ...existingRows, ...quotaRows.values());
-  if (forCost && unplaced.cols.length > 0) rows.push(unplaced);
+  // Appended one by one: a spread of a fleet's rows overflows the call stack.
+  for (const list of [demandRows, slotRows, capRows, existingRows, [...quotaRows.values()]]) {
+    for (const r of list) rows.push(r);
+  }
+  if (objective.kind === "cost" && unplaced.cols.length > 0) rows.push(unplaced);
   return out;
 }
 

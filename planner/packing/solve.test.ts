@@ -306,6 +306,7 @@ describe("solve: quotas", () => {
       {
         demand: "a",
         replica: 2,
+        code: "QuotaExhausted",
         reason:
           "the vCPU quota of every eligible SKU family is used up (a100 48 vCPUs) and no existing node with matching labels has enough free GPUs",
       },
@@ -348,8 +349,8 @@ describe("solve: demands no SKU can host", () => {
       problem({ catalog: [A100, T4x4, A10x6], demands: [{ ...d, replicas: 2 }, demand("ok")] }),
     );
     expect(out.unplaced).toEqual([
-      { demand: d.name, replica: 0, reason },
-      { demand: d.name, replica: 1, reason },
+      { demand: d.name, replica: 0, code: "NoEligibleSku", reason },
+      { demand: d.name, replica: 1, code: "NoEligibleSku", reason },
     ]);
     expect(out.placements.map((p) => p.demand)).toEqual(["ok"]);
   });

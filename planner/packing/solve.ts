@@ -5,6 +5,7 @@ import type { MilpResult, MilpSolver } from "../solver/types.ts";
 import { planFfd } from "./baselines.ts";
 import { aggregate, type Aggregate } from "./classes.ts";
 import { decode, roundMoney, type DecodedPlan } from "./decode.ts";
+import { solveByLabelGroups } from "./lagrange.ts";
 import { buildModel, type PackingModel } from "./model.ts";
 import { preferSmallerNodes } from "./smaller-nodes.ts";
 import type { Plan, PlanStatus, Problem } from "./types.ts";
@@ -57,6 +58,10 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   const agg = aggregate(problem);
 
   const mipGap = options.mipGap ?? 0;
+  if (strategy === "auto" && modelColumns(agg) > TINY_MODEL_COLUMNS) {
+    const plan = await solveLarge(problem, agg, { solver, clock, deadline, mipGap }, start);
+    if (plan) return plan;
+  }
   const done = (pm: PackingModel, r: PhaseResult, provenPlacement: boolean) => {
     const status: PlanStatus = r.status === "optimal" && provenPlacement ? "optimal" : "timeLimit";
     return finish(
@@ -95,6 +100,52 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   const r = await phase(pm, deadline, mipGap);
   if (!r) return fallback(problem, agg, clock, start, await relaxedBound(pm, solver), maxUnplaced);
   return done(pm, r, provenPlacement);
+}
+
+/**
+ * A fleet: through its label groups (lagrange.ts). Most plans end there; one that is still
+ * short of the gap, on a model small enough for the solver to take whole, gets the rest of the
+ * time on the whole model, and the better plan wins.
+ */
+async function solveLarge(
+  problem: Problem,
+  agg: Aggregate,
+  options: { solver: MilpSolver; clock: Clock; deadline: number; mipGap: number },
+  start: number,
+): Promise<Plan | undefined> {
+  const { solver, clock, deadline, mipGap } = options;
+  const r = await solveByLabelGroups(agg, options);
+  if (!r) return undefined;
+  let plan = r.plan;
+  let bound = r.bound;
+  const hopeless = agg.hopeless.reduce((s, h) => s + h.demand.replicas, 0);
+  const maxUnplaced = plan.unplaced.length - hopeless;
+  const gapOf = (cost: number, b: number) => (cost > 0 ? (cost - Math.max(0, b)) / cost : 0);
+  const small = modelColumns(agg) <= WHOLE_MODEL_COLUMNS;
+  if (small && gapOf(plan.costPerHour, bound) > mipGap + 1e-9 && clock.now() < deadline) {
+    const pm = buildModel(agg, { kind: "cost", maxUnplaced });
+    if (pm.model.columns.length <= WHOLE_MODEL_COLUMNS) {
+      const whole = await solver.solve(pm.model, {
+        timeLimitMs: Math.max(1, deadline - clock.now()),
+        mipGap,
+      });
+      if (whole.bound !== undefined && r.provenPlacement) bound = Math.max(bound, whole.bound);
+      if (hasSolution(whole) && whole.objective < plan.costPerHour - 1e-9)
+        plan = decode(agg, pm, whole.values);
+    }
+  }
+  const proven = r.provenPlacement && gapOf(plan.costPerHour, bound) <= mipGap + 1e-7;
+  return finish(
+    preferSmallerNodes(plan, problem),
+    Number.isFinite(bound) ? bound : 0,
+    proven ? "optimal" : "timeLimit",
+    clock.now() - start,
+  );
+}
+
+/** The whole model's assignment columns, roughly: one per class and SKU it may use. */
+function modelColumns(agg: Aggregate): number {
+  return agg.classes.reduce((sum, c) => sum + c.shapes.filter((s) => s.kind !== "ineligible").length, 0);
 }
 
 type PhaseResult = MilpResult & { bound: number };

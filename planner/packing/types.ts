@@ -58,9 +58,18 @@ export interface Placement {
   gpus: number;
 }
 
+/**
+ * Why a replica has no place, as a code a program can act on:
+ * - NoEligibleSku: no SKU can host it, however much capacity there is (it never will);
+ * - QuotaExhausted: every family that could host it is out of vCPU quota, and no existing node
+ *   with its labels has room (it may fit once quota or GPUs are freed).
+ */
+export type UnplacedCode = "NoEligibleSku" | "QuotaExhausted";
+
 export interface Unplaced {
   demand: string;
   replica: number;
+  code: UnplacedCode;
   /** One sentence: why this replica has no place. */
   reason: string;
 }

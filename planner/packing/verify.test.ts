@@ -39,7 +39,7 @@ const good: Plan = {
     { demand: "a", replica: 0, node: "old", gpus: 2 },
     { demand: "a", replica: 1, node: "t4x4-1", gpus: 2 },
   ],
-  unplaced: [{ demand: "big", replica: 0, reason: "quota" }],
+  unplaced: [{ demand: "big", replica: 0, code: "QuotaExhausted", reason: "quota" }],
   lowerBound: 8,
   solveMs: 1,
   gap: 0,
@@ -83,7 +83,7 @@ describe("checkPlan", () => {
     ["cost", (p) => ({ ...p, costPerHour: 1 }), /costPerHour is 1/],
     [
       "unplaced without reason",
-      (p) => ({ ...p, unplaced: [{ demand: "big", replica: 0, reason: "" }] }),
+      (p) => ({ ...p, unplaced: [{ demand: "big", replica: 0, code: "QuotaExhausted", reason: "" }] }),
       /without a reason/,
     ],
     [

@@ -11,8 +11,8 @@ export function loadGlpk(): Promise<GLPK> {
 }
 
 /**
- * GLPK in the calling thread. Its solve blocks the event loop, so a long-lived process should
- * prefer workerSolver("glpk") for models that take more than a few milliseconds.
+ * GLPK in the calling thread. Its solve blocks the event loop, so a long-lived process runs
+ * whole plans in worker threads (planner/pool), where this is the solver.
  */
 export const glpkSolver: MilpSolver = {
   name: "glpk",
@@ -53,7 +53,10 @@ export function solveWithGlpk(glpk: GLPK, model: MilpModel, options: MilpOptions
     msglev: glpk.GLP_MSG_OFF,
     presol: true,
     mipgap: gap,
-    ...(options.timeLimitMs !== undefined ? { tmlim: Math.max(0.001, options.timeLimitMs / 1000) } : {}),
+    // glpk.js passes the limit to C as an int of milliseconds: an infinite one would wrap.
+    ...(options.timeLimitMs !== undefined && Number.isFinite(options.timeLimitMs)
+      ? { tmlim: Math.max(0.001, options.timeLimitMs / 1000) }
+      : {}),
   });
   const result = answer.result;
 

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeClock, systemClock } from "../../lib/clock.ts";
 import { generateProblem } from "../bench/generate.ts";
 import { toCatalogEntries } from "../catalog/index.ts";
@@ -9,7 +9,6 @@ import { solveByBlocks } from "./decompose.ts";
 import { glpkSolver } from "./glpk.ts";
 import { highsSolver } from "./highs.ts";
 import type { MilpModel } from "./types.ts";
-import { workerSolver } from "./worker.ts";
 
 // min 3x + 4y  s.t.  x + y ≥ 3.5,  x ≤ 2,  x, y ≥ 0 integer  → x = 2, y = 2, cost 14.
 const small: MilpModel = {
@@ -110,24 +109,4 @@ describe("solveByBlocks on a fleet whose LP bound is weak", () => {
     expect(blocks).toBeDefined();
     expect(blocks!.bound!).toBeLessThanOrEqual(blocks!.objective + 1e-9);
   }, 60_000);
-});
-
-describe("workerSolver", () => {
-  const solvers = [workerSolver("glpk"), workerSolver("highs")];
-  afterAll(() => Promise.all(solvers.map((s) => s.close())));
-
-  it.each(solvers)("solves in a worker thread like in this one ($name)", async (solver) => {
-    const [a, b] = await Promise.all([solver.solve(small), solver.solve(small, { relax: true })]);
-    expect(a.values).toEqual([2, 2]);
-    expect(b.objective).toBeCloseTo(12, 9);
-  });
-
-  it("rejects pending solves when closed, and starts again on the next", async () => {
-    const solver = workerSolver("glpk");
-    const outcome = expect(solver.solve(small)).rejects.toThrow(/closed/);
-    await solver.close();
-    await outcome;
-    expect((await solver.solve(small)).status).toBe("optimal");
-    await solver.close();
-  });
 });

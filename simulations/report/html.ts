@@ -4,7 +4,13 @@ import type { PolicyName } from "../policies.ts";
 import { money, percent, SUMMARY_HEADER, SUMMARY_NUMERIC, summaryRow } from "../summary.ts";
 import { barChart, escapeXml, lineChart, type Series } from "./svg.ts";
 
-const COLORS: Record<PolicyName, string> = { milp: "#1f77b4", ffd: "#ff7f0e", dedicated: "#2ca02c" };
+const COLORS: Record<PolicyName, string> = {
+  milp: "#1f77b4",
+  ffd: "#ff7f0e",
+  dedicated: "#2ca02c",
+  "milp-one-at-a-time": "#9467bd",
+  "milp-quota-blind": "#8c564b",
+};
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 

@@ -1,6 +1,7 @@
 // `--node-provisioner karpenter` against the real Karpenter (its kwok provider): the KAITO examples
 // and a planner-sized workspace get their nodes from NodeClaims only, and a launch Karpenter refuses
-// for capacity is replanned on another size without ever creating the refused one again.
+// for capacity is replanned on another size without ever creating the refused one again; a
+// NodeClaim another workspace shares is handed to it when its owner goes (sharing.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
@@ -15,6 +16,7 @@ import { kwokNodeClass } from "../../controller/nodeprovision/index.ts";
 import type { RunningKarpenter } from "../../localcluster/karpenter.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
 import { startTestKarpenter } from "./karpenter.ts";
+import { sharedNodeScenario } from "./sharing.ts";
 import { deleteWorkspaces } from "./workspaces.ts";
 
 const cluster = useTestCluster();
@@ -109,6 +111,14 @@ describe("the karpenter node provisioner with the real Karpenter", () => {
       );
       return left.length === 0 && nodesLeft.length === 0 ? true : undefined;
     });
+  }, 300_000);
+
+  it("hands a NodeClaim shared beyond its batch to the workspace still on it when its owner goes", async () => {
+    await sharedNodeScenario(
+      operator.client,
+      await cluster.newNamespace("karpenter-share"),
+      resources.nodeClaims,
+    );
   }, 300_000);
 });
 

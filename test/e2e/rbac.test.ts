@@ -21,6 +21,7 @@ import {
   serviceAccountKubeconfig,
 } from "./rbac-manifests.ts";
 import { until } from "../harness/until.ts";
+import { sharedNodeScenario } from "./sharing.ts";
 
 const cluster = useTestCluster();
 const examplesDir = path.resolve(import.meta.dirname, "../../../shared/examples");
@@ -144,6 +145,11 @@ describe("the manager with deploy/'s ServiceAccount instead of admin", () => {
         (await statusOf(admin.get(resources.inferenceSets, set.metadata!.name!, namespace))) === 404;
       return gone && left === 0 ? true : undefined;
     });
+    expect(logLines.filter((l) => /forbidden/i.test(l))).toEqual([]);
+  });
+
+  it("hands a shared node over when its owner goes (the Machine's owner labels are patched)", async () => {
+    await sharedNodeScenario(admin, await cluster.newNamespace("rbac-share"), resources.machines);
     expect(logLines.filter((l) => /forbidden/i.test(l))).toEqual([]);
   });
 
