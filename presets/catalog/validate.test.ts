@@ -61,6 +61,33 @@ describe("catalogue validation", () => {
     expect(p!.figures.tiedEmbeddings).toBe(false);
   });
 
+  it("gives a preset that names its own base image that one, and Hub models the catalogue's hubBaseImage", () => {
+    const doc = (extra: Record<string, unknown>) =>
+      stringify({
+        registry: "mcr.microsoft.com/aks/kaito",
+        baseImage: "kaito-base:0.0.2",
+        ...extra,
+        presets: [
+          entry(),
+          entry({ name: "newer", weights: { download: true, gated: false }, baseImage: "kaito-base:0.4.2" }),
+        ],
+      });
+    const c = parseCatalog(doc({ hubBaseImage: "kaito-base:0.4.2" }), "test.yaml");
+    expect(c.presets.map((p) => p.baseImage)).toEqual([
+      "mcr.microsoft.com/aks/kaito/kaito-base:0.0.2",
+      "mcr.microsoft.com/aks/kaito/kaito-base:0.4.2",
+    ]);
+    expect(c.hubBaseImage).toBe("mcr.microsoft.com/aks/kaito/kaito-base:0.4.2");
+    // Without hubBaseImage, Hub models get the catalogue's base image.
+    expect(parseCatalog(doc({}), "test.yaml").hubBaseImage).toBe(
+      "mcr.microsoft.com/aks/kaito/kaito-base:0.0.2",
+    );
+    expect(problemsOf(catalog(entry({ baseImage: "kaito-base" })))).toEqual([
+      'presets[0] (mistral-7b): baseImage must be name:tag, got "kaito-base"',
+    ]);
+    expect(problemsOf(doc({ hubBaseImage: 7 }))).toEqual(["hubBaseImage must be name:tag, got 7"]);
+  });
+
   it("rejects duplicate names, pointing at the first definition", () => {
     const problems = problemsOf(catalog(entry(), entry({ family: "other" })));
     expect(problems).toEqual([

@@ -30,6 +30,11 @@ export interface Catalog {
   readonly registry: string;
   /** Full reference of the image with the runtimes but no weights. */
   readonly baseImage: string;
+  /**
+   * The base image for a Hugging Face model id, which may be newer than any catalogue preset
+   * (hubBaseImage; baseImage when the catalogue names none).
+   */
+  readonly hubBaseImage: string;
   readonly presets: readonly Preset[];
 }
 
@@ -67,6 +72,7 @@ const PRESET_KEYS = new Set([
   "transformersArgs",
   "tuning",
   "readinessTimeoutMinutes",
+  "baseImage",
 ]);
 
 /**
@@ -108,6 +114,10 @@ export function validateCatalog(doc: unknown, source: string): Catalog {
   if (typeof baseImage !== "string" || !IMAGE.test(baseImage)) {
     problems.push(`baseImage must be name:tag, got ${show(baseImage)}`);
   }
+  const hubBaseImage = doc.hubBaseImage ?? baseImage;
+  if (typeof hubBaseImage !== "string" || !IMAGE.test(hubBaseImage)) {
+    problems.push(`hubBaseImage must be name:tag, got ${show(hubBaseImage)}`);
+  }
   if (!Array.isArray(doc.presets) || doc.presets.length === 0) {
     problems.push("presets must be a non-empty list");
     throw new CatalogError(source, problems);
@@ -135,7 +145,12 @@ export function validateCatalog(doc: unknown, source: string): Catalog {
   });
 
   if (problems.length > 0) throw new CatalogError(source, problems);
-  return { registry: registry as string, baseImage: `${prefix}${baseImage as string}`, presets };
+  return {
+    registry: registry as string,
+    baseImage: `${prefix}${baseImage as string}`,
+    hubBaseImage: `${prefix}${hubBaseImage as string}`,
+    presets,
+  };
 }
 
 function validatePreset(
@@ -183,6 +198,10 @@ function validatePreset(
   problems.push(...figureProblems(figures, true));
 
   const weights = weightsSource(entry.weights, problems, registryPrefix);
+  // A model newer than the catalogue's base image's vLLM names the base image it needs.
+  const ownBase = entry.baseImage;
+  if (ownBase !== undefined && (typeof ownBase !== "string" || !IMAGE.test(ownBase)))
+    problems.push(`baseImage must be name:tag, got ${show(ownBase)}`);
   const runtimes = list(entry, "runtimes", RUNTIMES, problems, [...RUNTIMES]) as RuntimeName[];
   if (runtimes.length === 0) problems.push("runtimes must name at least one of vllm, transformers");
   const tuning = list(entry, "tuning", TUNING_METHODS, problems, []) as TuningMethod[];
@@ -198,7 +217,7 @@ function validatePreset(
     architecture: architecture ?? "",
     figures,
     weights: weights ?? { kind: "private" },
-    baseImage,
+    baseImage: typeof ownBase === "string" ? `${registryPrefix}${ownBase}` : baseImage,
     runtimes,
     tensorParallel: flag(entry, "tensorParallel", true, problems),
     multiNode: flag(entry, "multiNode", false, problems),

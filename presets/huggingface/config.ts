@@ -297,7 +297,7 @@ export function huggingFacePreset(
     architecture: shape.architecture,
     figures,
     weights: { kind: "download", gated: info.gated },
-    baseImage: embeddedCatalog().baseImage,
+    baseImage: embeddedCatalog().hubBaseImage,
     // KAITO runs Hugging Face models on vLLM only ("best effort").
     runtimes: ["vllm"],
     tensorParallel: true,

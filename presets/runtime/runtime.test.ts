@@ -63,6 +63,16 @@ describe("vLLM inference pods", () => {
     expect(spec.needsModelAccessToken).toBe(true);
   });
 
+  it("serves a model newer than kaito-base 0.0.2's vLLM on the newer base image its preset names", () => {
+    const spec = inferenceRuntime(mustGetPreset("gpt-oss-20b"), {});
+    expect(spec.image).toBe("mcr.microsoft.com/aks/kaito/kaito-base:0.4.2");
+    expect(flag(spec.args, "model")).toBe("openai/gpt-oss-20b");
+    // The catalogue's older download presets stay on 0.0.2.
+    expect(inferenceRuntime(mustGetPreset("gemma-3-4b-instruct"), {}).image).toBe(
+      "mcr.microsoft.com/aks/kaito/kaito-base:0.0.2",
+    );
+  });
+
   it("splits over GPUs as the heads allow: phi-3-medium on 8 is 2-way tensor, 4-way pipeline", () => {
     const spec = inferenceRuntime(mustGetPreset("phi-3-medium-4k-instruct"), { gpus: 8 });
     expect(flag(spec.args, "tensor-parallel-size")).toBe("2");

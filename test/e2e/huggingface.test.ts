@@ -88,7 +88,7 @@ describe("Hugging Face model ids", () => {
       KubeObject & { spec: { template: { spec: { containers: { image: string; args: string[] }[] } } } }
     >(resources.deployments, "qwen3", namespace);
     const container = deployment.spec.template.spec.containers[0]!;
-    expect(container.image).toMatch(/kaito-base/);
+    expect(container.image).toBe("mcr.microsoft.com/aks/kaito/kaito-base:0.4.2");
     expect(container.args.join(" ")).toContain(`--model ${qwen3_8b.id}`);
     expect(container.args.join(" ")).toContain(`--revision ${qwen3_8b.sha}`);
     await deleteWorkspaces(operator.client, namespace);
