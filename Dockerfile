@@ -31,5 +31,5 @@ COPY simulations ./simulations
 COPY webhook ./webhook
 # The image's unprivileged user (uid 1000), matching the Deployment's runAsUser.
 USER node
-EXPOSE 8080 8081 8888 9090
+EXPOSE 8080 8081 8888 9090 9443
 ENTRYPOINT ["node", "cli/main.ts", "controller"]

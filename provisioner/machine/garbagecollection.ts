@@ -68,24 +68,28 @@ export class GarbageCollector {
         return;
       }
       try {
-        await this.collect();
+        await this.collect(signal);
       } catch (e) {
         this.d.log.warn("garbage collection failed; trying again next interval", { error: errorMessage(e) });
       }
     }
   }
 
-  /** One sweep; returns the providerIDs it deleted. */
-  async collect(): Promise<string[]> {
+  /**
+   * One sweep; returns the providerIDs it deleted. `signal` aborts a delete in flight when the
+   * manager loses its leadership, as the Machine controller's calls are (cloud/types.ts).
+   */
+  async collect(signal?: AbortSignal): Promise<string[]> {
     const instances = await this.d.cloud.list();
     const cached = (i: Instance) => this.d.cachedMachine?.(i.machineName) !== undefined;
     const candidates = orphanCandidates(instances, cached, this.d.clock.now(), this.o.gracePeriodMs);
     const deleted: string[] = [];
     for (const instance of candidates) {
       // The cache may lag behind a Machine created a moment ago: the API server has the last word.
+      if (signal?.aborted) break;
       if (await this.machineExists(instance.machineName)) continue;
       try {
-        await this.d.cloud.delete(instance.providerID);
+        await this.d.cloud.delete(instance.providerID, { signal });
       } catch (e) {
         if (!isMachineNotFound(e)) throw e;
       }

@@ -26,6 +26,8 @@ export class FakeCloudProvider implements CloudProvider {
   /** The signal each create() was given, in call order. */
   readonly createSignals: (AbortSignal | undefined)[] = [];
   readonly deleteCalls: string[] = [];
+  /** The signal each delete() was given, in call order. */
+  readonly deleteSignals: (AbortSignal | undefined)[] = [];
   readonly getCalls: string[] = [];
   /** Thrown by the next create() only. */
   nextCreateError: Error | undefined;
@@ -97,10 +99,12 @@ export class FakeCloudProvider implements CloudProvider {
     return structuredClone(instance);
   }
 
-  async delete(target: Machine | string): Promise<void> {
+  async delete(target: Machine | string, options: CloudCallOptions = {}): Promise<void> {
     const providerID =
       typeof target === "string" ? target : `${fakeProviderPrefix}${target.metadata?.name ?? ""}`;
     this.deleteCalls.push(providerID);
+    this.deleteSignals.push(options.signal);
+    options.signal?.throwIfAborted();
     const error = this.nextDeleteError;
     this.nextDeleteError = undefined;
     if (error) throw error;
