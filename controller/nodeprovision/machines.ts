@@ -11,10 +11,11 @@ import { findCondition } from "../../kube/conditions.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Informer } from "../../kube/informer.ts";
 import { resources as api } from "../../kube/resources.ts";
-import { ClaimSet, launchOf, objectUsers, type ClaimKind } from "./claims.ts";
+import { launchOf, type ClaimKind } from "./claims.ts";
+import { ClaimProvisioner } from "./claim-provisioner.ts";
 import { gpuTaint, nodeLabelsFor, ownerLabels } from "./labels.ts";
 import type { SharedNodeUsers } from "./sharing.ts";
-import { capacityFailureReasons, type NodeLaunch, type NodeProvisioner, type NodeRequest } from "./types.ts";
+import { capacityFailureReasons, type NodeLaunch, type NodeRequest } from "./types.ts";
 
 /** The instance type a Machine asks for. */
 export function machineInstanceType(m: Machine): string | undefined {
@@ -78,14 +79,9 @@ export const machineClaimKind: ClaimKind<Machine & KubeObject> = {
  * backend (`--cloud local|azure`), or by gpu-provisioner <= v0.2.1 in its place. Launch failures
  * are the Machine's MachineLaunched=False with a capacity reason.
  */
-export class MachineProvisioner implements NodeProvisioner {
+export class MachineProvisioner extends ClaimProvisioner<Machine & KubeObject> {
   readonly mode = "builtin" as const;
-  readonly createsNodes = true;
   readonly kind = "Machine";
-  readonly watched: Informer<KubeObject>;
-  private readonly set: ClaimSet<Machine & KubeObject>;
-
-  private readonly users: SharedNodeUsers | undefined;
 
   constructor(o: {
     client: KubeClient;
@@ -93,32 +89,13 @@ export class MachineProvisioner implements NodeProvisioner {
     machines: Informer<Machine & KubeObject>;
     users?: SharedNodeUsers;
   }) {
-    this.watched = o.machines;
-    this.users = o.users;
-    this.set = new ClaimSet({
+    super({
       kind: machineClaimKind,
       client: o.client,
       recorder: o.recorder,
       cache: o.machines,
       users: o.users,
     });
-  }
-
-  /** Its owner, and the workspaces that share its node (they wait for it too). */
-  workspacesOf(obj: KubeObject): string[] {
-    return objectUsers(obj, this.users);
-  }
-  reconcile(ws: Workspace, request: NodeRequest) {
-    return this.set.reconcile(ws, request);
-  }
-  clearFailed(ws: Workspace) {
-    return this.set.clearFailed(ws);
-  }
-  delete(ws: Workspace) {
-    return this.set.delete(ws);
-  }
-  launches() {
-    return this.set.launches();
   }
 }
 

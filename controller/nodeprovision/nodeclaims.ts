@@ -12,10 +12,11 @@ import { findCondition, type Condition } from "../../kube/conditions.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Informer } from "../../kube/informer.ts";
 import { resources as api } from "../../kube/resources.ts";
-import { ClaimSet, objectUsers, type ClaimKind, type LaunchFailure } from "./claims.ts";
+import { type ClaimKind, type LaunchFailure } from "./claims.ts";
+import { ClaimProvisioner } from "./claim-provisioner.ts";
 import type { SharedNodeUsers } from "./sharing.ts";
 import { defaultNodeClass, gpuProvisionerNodeClaim, karpenterNodeClaim } from "./nodeclaim-shapes.ts";
-import { capacityFailureReasons, type NodeProvisioner, type NodeRequest } from "./types.ts";
+import { capacityFailureReasons, type NodeRequest } from "./types.ts";
 
 /** The instance type a NodeClaim asks for: the first value of its requirement, as gpu-provisioner reads it. */
 export function nodeClaimInstanceType(nc: NodeClaim): string | undefined {
@@ -114,64 +115,45 @@ export interface NodeClaimProvisionerOptions {
  * claim's Launched=False (gpu-provisioner) or, for Karpenter, the claim's disappearance with an
  * InsufficientCapacityError event: the size is then replanned, never created again by name.
  */
-export class NodeClaimProvisioner implements NodeProvisioner {
+export class NodeClaimProvisioner extends ClaimProvisioner<NodeClaim & KubeObject> {
   readonly mode: NodeClaimShape;
-  readonly createsNodes = true;
   readonly kind = "NodeClaim";
-  readonly watched: Informer<KubeObject>;
-  private readonly set: ClaimSet<NodeClaim & KubeObject>;
-  private readonly users: SharedNodeUsers | undefined;
 
   constructor(o: NodeClaimProvisionerOptions) {
-    this.mode = o.shape;
-    this.watched = o.nodeClaims;
-    const nodeClass = o.nodeClass;
-    const kind: ClaimKind<NodeClaim & KubeObject> = {
-      kind: "NodeClaim",
-      resource: api.nodeClaims,
-      desired: (ws: Workspace, request: NodeRequest, name: string) =>
-        o.shape === "karpenter"
-          ? karpenterNodeClaim(ws, request, name, nodeClass ?? defaultNodeClass)
-          : gpuProvisionerNodeClaim(ws, request, name),
-      instanceType: nodeClaimInstanceType,
-      readyNode: (nc) =>
-        findCondition(conditions(nc), "Ready")?.status === "True" ? nc.status?.nodeName : undefined,
-      failure: nodeClaimFailure,
-      async vanishedFailure(name) {
-        const list = await o.client.list<CoreEvent>(api.events, {
-          fieldSelector: `involvedObject.kind=${nodeClaimKind},involvedObject.name=${name},reason=${insufficientCapacityEventReason}`,
-        });
-        return vanishedLaunchFailure(list.items, name, o.clock.now(), failureEventWindowMs);
-      },
-      launch(nc) {
-        const c = findCondition(conditions(nc), "Launched");
-        return { launched: c?.status, launchedAt: c?.lastTransitionTime };
-      },
-    };
-    this.users = o.users;
-    this.set = new ClaimSet({
-      kind,
+    super({
+      kind: nodeClaimKindFor(o),
       client: o.client,
       recorder: o.recorder,
       cache: o.nodeClaims,
       users: o.users,
     });
+    this.mode = o.shape;
   }
+}
 
-  /** Its owner, and the workspaces that share its node (they wait for it too). */
-  workspacesOf(obj: KubeObject): string[] {
-    return objectUsers(obj, this.users);
-  }
-  reconcile(ws: Workspace, request: NodeRequest) {
-    return this.set.reconcile(ws, request);
-  }
-  clearFailed(ws: Workspace) {
-    return this.set.clearFailed(ws);
-  }
-  delete(ws: Workspace) {
-    return this.set.delete(ws);
-  }
-  launches() {
-    return this.set.launches();
-  }
+/** The NodeClaims of a shape: how they are written, read and found to have failed. */
+function nodeClaimKindFor(o: NodeClaimProvisionerOptions): ClaimKind<NodeClaim & KubeObject> {
+  const nodeClass = o.nodeClass;
+  return {
+    kind: "NodeClaim",
+    resource: api.nodeClaims,
+    desired: (ws: Workspace, request: NodeRequest, name: string) =>
+      o.shape === "karpenter"
+        ? karpenterNodeClaim(ws, request, name, nodeClass ?? defaultNodeClass)
+        : gpuProvisionerNodeClaim(ws, request, name),
+    instanceType: nodeClaimInstanceType,
+    readyNode: (nc) =>
+      findCondition(conditions(nc), "Ready")?.status === "True" ? nc.status?.nodeName : undefined,
+    failure: nodeClaimFailure,
+    async vanishedFailure(name) {
+      const list = await o.client.list<CoreEvent>(api.events, {
+        fieldSelector: `involvedObject.kind=${nodeClaimKind},involvedObject.name=${name},reason=${insufficientCapacityEventReason}`,
+      });
+      return vanishedLaunchFailure(list.items, name, o.clock.now(), failureEventWindowMs);
+    },
+    launch(nc) {
+      const c = findCondition(conditions(nc), "Launched");
+      return { launched: c?.status, launchedAt: c?.lastTransitionTime };
+    },
+  };
 }
