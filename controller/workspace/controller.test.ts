@@ -14,6 +14,7 @@ import type { Resource } from "../../kube/resources.ts";
 import { isTerminalError, type ReconcileContext } from "../../kube/runtime/reconciler.ts";
 import { InProcessPlannerClient } from "../../planner/grpc/index.ts";
 import type { NodeProvisioner, NodeRequest, ResourceState } from "../nodeprovision/index.ts";
+import { PlacementBatcher } from "./batch.ts";
 import { WorkspaceReconciler, workspaceFinalizer } from "./controller.ts";
 
 const ctx: ReconcileContext = { log: silentLogger, signal: new AbortController().signal };
@@ -182,16 +183,34 @@ const launchFailed = (req: NodeRequest): ResourceState => ({
   machines: machineNames(req),
 });
 
-function setup() {
+function setup(o: { batching?: boolean } = {}) {
   const log: string[] = [];
   const clock = new FakeClock();
   const kube = new FakeApiServer(log);
   const provisioner = new FakeProvisioner(log);
   const recorder = new MemoryEventRecorder();
   const none = { get: () => undefined };
+  const planner = new InProcessPlannerClient();
+  /** The keys the batcher requeued, and a wait for the next one. */
+  const enqueued: string[] = [];
+  let onEnqueue: (() => void) | undefined;
+  const nextEnqueue = () => new Promise<void>((resolve) => (onEnqueue = resolve));
+  const batcher = o.batching
+    ? new PlacementBatcher({
+        planner,
+        clock,
+        idleMs: 1_000,
+        maxMs: 10_000,
+        enqueue: (key) => {
+          enqueued.push(key);
+          onEnqueue?.();
+        },
+      })
+    : undefined;
   const reconciler = new WorkspaceReconciler({
     client: kube as unknown as KubeClient,
-    planner: new InProcessPlannerClient(),
+    planner,
+    batcher,
     recorder,
     clock,
     provisioner,
@@ -208,7 +227,7 @@ function setup() {
     const result = await reconciler.reconcile(kube.current(name), ctx);
     return { result, patches: kube.patches.slice(patches), events: recorder.events.slice(events) };
   };
-  return { log, clock, kube, provisioner, recorder, reconciler, pass };
+  return { log, clock, kube, provisioner, recorder, reconciler, pass, enqueued, nextEnqueue };
 }
 
 function workspace(
@@ -381,6 +400,57 @@ describe("an auto-sized workspace whose launch fails", () => {
     expect(env.provisioner.requests.at(-1)!.instanceType).toBe(next);
     expect(replanned.events.map((e) => e.reason)).toEqual(["PlanChosen"]);
     expect(condition(env.kube.current("auto"), "ResourceReady")?.reason).toBe("WaitingForNodes");
+  });
+});
+
+describe("a workspace planned with the ones that arrive with it", () => {
+  it("waits for its batch with ResourceReady Unknown Planning, asking nothing of the provisioner", async () => {
+    const env = setup({ batching: true });
+    env.kube.add(workspace("early"));
+    const waiting = await env.pass("early");
+    // The window closes after 1 s idle; the batcher requeues it then, and 30 s later is the safety net.
+    expect(waiting.result).toEqual({ requeueAfterMs: 31_000 });
+    expect(env.provisioner.requests).toEqual([]);
+    expect(waiting.events).toEqual([]);
+    expect(waiting.patches).toHaveLength(1);
+    const after = env.kube.current("early");
+    expect(condition(after, "ResourceReady")).toMatchObject({
+      status: "Unknown",
+      reason: "Planning",
+      message: "Waiting for the workspaces that arrived with it, to plan them together.",
+    });
+    // The pass ended at placement: the workload's conditions are not set yet.
+    expect(condition(after, "InferenceReady")).toBeUndefined();
+    expect(after.status?.state).toBe("Pending");
+
+    const planned = env.nextEnqueue();
+    env.clock.step(1_000);
+    await planned;
+    expect(env.enqueued).toEqual(["default/early"]);
+    const placed = await env.pass("early");
+    const chosen = env.kube.current("early").status?.placement?.instanceType;
+    expect(chosen).toBeTruthy();
+    expect(placed.events.map((e) => e.reason)).toEqual(["PlanChosen"]);
+    expect(env.provisioner.requests.map((r) => r.instanceType)).toEqual([chosen]);
+    expect(condition(env.kube.current("early"), "ResourceReady")?.reason).toBe("WaitingForNodes");
+  });
+
+  it("is dropped from its batch when deleted before the batch is planned", async () => {
+    const env = setup({ batching: true });
+    env.kube.add(workspace("undecided"));
+    await env.pass("undecided");
+    // Its batch's window is open: one timer on the clock.
+    expect(env.clock.pending()).toBe(1);
+    const ws = env.kube.current("undecided");
+    ws.metadata!.deletionTimestamp = timestamp(env.clock.now());
+    env.kube.add(ws);
+    env.provisioner.gone = true;
+    await env.pass("undecided");
+    expect(env.kube.workspaces.has("default/undecided")).toBe(false);
+    // The window closed with its only workspace gone: nothing is left to plan or requeue.
+    expect(env.clock.pending()).toBe(0);
+    env.clock.step(10_000);
+    expect(env.enqueued).toEqual([]);
   });
 });
 
