@@ -49,11 +49,14 @@ function scheduledBy(template: V1PodTemplateSpec, schedulerName: string): V1PodT
   return { ...template, spec: { schedulerName, ...template.spec! } };
 }
 
+/** A cache the workload is read from by `namespace/name`. */
+type Cache<T extends KubeObject> = Pick<Informer<T>, "get">;
+
 export interface WorkloadCaches {
-  deployments: Informer<V1Deployment & KubeObject>;
-  statefulSets: Informer<V1StatefulSet & KubeObject>;
-  jobs: Informer<V1Job & KubeObject>;
-  services: Informer<KubeObject>;
+  deployments: Cache<V1Deployment & KubeObject>;
+  statefulSets: Cache<V1StatefulSet & KubeObject>;
+  jobs: Cache<V1Job & KubeObject>;
+  services: Cache<KubeObject>;
 }
 
 type Named = { metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> } };
@@ -75,7 +78,7 @@ function withHash<T extends Named>(obj: T): T {
 async function apply<T extends Named>(
   client: KubeClient,
   resource: Resource,
-  cache: Informer<KubeObject>,
+  cache: Cache<KubeObject>,
   desired: T,
   ws: Workspace,
 ): Promise<boolean> {
@@ -95,7 +98,7 @@ async function apply<T extends Named>(
 async function remove(
   client: KubeClient,
   resource: Resource,
-  cache: Informer<KubeObject>,
+  cache: Cache<KubeObject>,
   ws: Workspace,
   name: string,
 ) {
@@ -131,7 +134,7 @@ export async function reconcileWorkload(
 ): Promise<WorkloadState> {
   const name = workloadName(ws);
   const key = `${ws.metadata!.namespace}/${name}`;
-  const c = caches as unknown as Record<keyof WorkloadCaches, Informer<KubeObject>>;
+  const c = caches as unknown as Record<keyof WorkloadCaches, Cache<KubeObject>>;
   if (ws.tuning) {
     if (need.kind !== "preset") throw new Error("tuning always has a preset");
     const method = ws.tuning.method ?? "lora";
