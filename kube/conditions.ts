@@ -48,6 +48,19 @@ export function isTrue<C extends Condition>(conditions: readonly C[] | undefined
 }
 
 /**
+ * JSON with every object's keys sorted: the API server returns keys in its own order (a stored
+ * condition reads lastTransitionTime, message, ...), so a comparison that minded the order would
+ * see a change in every object we built ourselves, and patch it again on every pass.
+ */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
  * A JSON merge patch that turns `before` into `after` at the top level: changed keys carry their
  * new value (objects and arrays whole), removed keys carry null. Empty when nothing changed.
  */
@@ -59,7 +72,7 @@ export function topLevelMergePatch(
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (!(key in after) || after[key] === undefined) {
       if (key in before && before[key] !== undefined) patch[key] = null;
-    } else if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+    } else if (canonicalJson(before[key]) !== canonicalJson(after[key])) {
       patch[key] = after[key];
     }
   }

@@ -283,7 +283,14 @@ describe("the finalizer", () => {
     await env.pass("others");
     expect(env.kube.current("others").metadata?.finalizers).toEqual(["example.com/keep", workspaceFinalizer]);
     const stale2 = { ...stale, metadata: { ...stale.metadata, finalizers: ["example.com/keep"] } };
-    await expect(env.reconciler.reconcile(stale2, ctx)).rejects.toMatchObject({ statusCode: 409 });
+    // The cache's copy from before our own write is not acted on: the pass waits for the informer.
+    const patches = env.kube.patches.length;
+    expect(await env.reconciler.reconcile(stale2, ctx)).toEqual({ requeueAfterMs: 200 });
+    expect(env.kube.patches.length).toBe(patches);
+    // A stale copy this reconciler never wrote past (another writer's, or before a restart) is
+    // refused by the API server rather than overwriting the finalizers.
+    const other = { ...stale2, metadata: { ...stale2.metadata, resourceVersion: "0" } };
+    await expect(env.reconciler.reconcile(other, ctx)).rejects.toMatchObject({ statusCode: 409 });
   });
 
   it("stays while the provisioner still has objects: WorkspaceDeleting says so, and nothing is planned", async () => {

@@ -8,6 +8,7 @@ import {
   type Result,
 } from "../../kube/runtime/reconciler.ts";
 import { workspaceState } from "./state.ts";
+import { SupersededVersions } from "../../kube/runtime/superseded.ts";
 import { Failures, thrownAfterStatus } from "./phases/failures.ts";
 import {
   workspaceFinalizer,
@@ -21,6 +22,9 @@ import { Termination } from "./phases/termination.ts";
 import { WorkloadPhase } from "./phases/workload.ts";
 
 export { workspaceFinalizer, type WorkspaceDependencies };
+
+/** How soon a pass on a copy older than our own last write runs again (the informer has it by then). */
+const supersededRetryMs = 200;
 
 /**
  * Turns a Workspace into nodes and a workload, one phase after the other on one in-memory copy
@@ -38,6 +42,8 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   private readonly workload: WorkloadPhase;
   private readonly failures: Failures;
   private readonly termination: Termination;
+  /** The versions this reconciler wrote past, by namespace/name (see reconcile()). */
+  private readonly written = new SupersededVersions();
 
   constructor(deps: WorkspaceDependencies) {
     this.d = deps;
@@ -49,8 +55,19 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   }
 
   async reconcile(ws: Workspace & KubeObject, ctx: ReconcileContext): Promise<Result> {
-    if (ws.metadata?.deletionTimestamp) return this.termination.reconcile(ws);
+    const key = `${ws.metadata?.namespace}/${ws.metadata?.name}`;
+    // The informer's copy can lag behind our own last write: acting on it would redo what that
+    // write recorded (ask the batcher again for a plan already stored in status.placement, and
+    // plan a replica's node a second time). Wait for the informer to deliver it.
+    if (this.written.superseded(key, ws.metadata?.resourceVersion))
+      return { requeueAfterMs: supersededRetryMs };
+    if (ws.metadata?.deletionTimestamp) {
+      const result = await this.termination.reconcile(ws);
+      this.written.forget(key);
+      return result;
+    }
     if (!ws.metadata?.finalizers?.includes(workspaceFinalizer)) {
+      this.written.record(key, ws.metadata?.resourceVersion);
       // Before any node object exists, so nothing is made that deletion would not clean up.
       const updated = await this.d.client.patch<Workspace & KubeObject>(
         api.workspaces,
@@ -79,7 +96,10 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
     }
     working.status.observedGeneration = ws.metadata?.generation;
     working.status.state = workspaceState(ws);
-    await writeStatus(this.d.client, ws, before);
+    const version = ws.metadata?.resourceVersion;
+    const written = await writeStatus(this.d.client, ws, before);
+    // A patch the server found to change nothing keeps the version: that copy is not stale.
+    if (written !== undefined && written !== version) this.written.record(key, version);
     if (thrown) throw thrown.error;
     return result;
   }

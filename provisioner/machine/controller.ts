@@ -11,7 +11,7 @@ import { Launch } from "./launch.ts";
 import { defaultLivenessOptions, Liveness, type LivenessOptions } from "./liveness.ts";
 import type { Phase, PhaseDependencies, PhaseResult } from "./phase.ts";
 import { Registration } from "./registration.ts";
-import { SupersededVersions } from "./superseded.ts";
+import { SupersededVersions } from "../../kube/runtime/superseded.ts";
 import { defaultTerminationOptions, Termination, type TerminationOptions } from "./termination.ts";
 
 export const machineControllerName = "machine";

@@ -97,15 +97,23 @@ export function setWorkspaceCondition(
  * Writes what changed of the status since `before`, through the status subresource. The leader is
  * the only writer of a Workspace's status, so a merge patch of what changed is safe without a
  * resourceVersion, and a stale cache cannot make it conflict. Nothing changed, nothing is sent.
+ * Returns the resourceVersion the server answered with (undefined when nothing was sent): the
+ * same as the copy's when the patch changed nothing there.
  */
 export async function writeStatus(
   client: Pick<KubeClient, "patch">,
   ws: Workspace,
   before: Record<string, unknown>,
-): Promise<void> {
+): Promise<string | undefined> {
   const patch = topLevelMergePatch(before, (ws.status ?? {}) as Record<string, unknown>);
-  if (Object.keys(patch).length === 0) return;
-  await client.patch(api.workspaces, ws.metadata!.name!, ws.metadata!.namespace, { status: patch }, "merge", {
-    subresource: "status",
-  });
+  if (Object.keys(patch).length === 0) return undefined;
+  const written = await client.patch<KubeObject>(
+    api.workspaces,
+    ws.metadata!.name!,
+    ws.metadata!.namespace,
+    { status: patch },
+    "merge",
+    { subresource: "status" },
+  );
+  return written?.metadata?.resourceVersion;
 }

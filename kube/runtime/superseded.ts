@@ -1,8 +1,8 @@
 /**
- * The resourceVersions each Machine had when this controller last wrote it. The informer's copy
- * can lag behind our own writes; a pass on a copy whose version we have already written past
- * would redo its work (launch again, overwrite the newer status), so the controller waits for
- * the informer instead. Versions are compared for equality only, as the API asks.
+ * The resourceVersions each object had when its controller last wrote it (Machines, Workspaces).
+ * The informer's copy can lag behind our own writes; a pass on a copy whose version we have
+ * already written past would redo its work (launch again, plan again, overwrite the newer
+ * status), so the controller waits for the informer instead. Versions are compared for equality only, as the API asks.
  */
 export class SupersededVersions {
   private readonly byName = new Map<string, string[]>();
@@ -25,7 +25,7 @@ export class SupersededVersions {
     return resourceVersion !== undefined && (this.byName.get(name)?.includes(resourceVersion) ?? false);
   }
 
-  /** The Machine is gone: nothing of it needs remembering. */
+  /** The object is gone: nothing of it needs remembering. */
   forget(name: string): void {
     this.byName.delete(name);
   }
