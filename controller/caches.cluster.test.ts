@@ -73,6 +73,33 @@ const pod = (name: string, gpus: number): KubeObject =>
   }) as KubeObject;
 
 describe("the operator's caches", () => {
+  it("never cache a resource the cluster holds in bulk without a scope, whichever component asks", () => {
+    // Keys are group/version/plural|namespace|labels|fields|transform (Manager.informerScopes).
+    const bulk = [
+      "/v1/pods",
+      "/v1/nodes",
+      "apps/v1/deployments",
+      "apps/v1/statefulsets",
+      "batch/v1/jobs",
+      "/v1/services",
+    ];
+    const scopes = manager.informerScopes().map((k) => k.split("|"));
+    for (const resource of bulk) {
+      const mine = scopes.filter(([r]) => r === resource);
+      expect(mine.length, resource).toBeGreaterThan(0);
+      // A label selector, a field selector or a transform: never the whole resource as it comes.
+      for (const [, , labels, fields, transform] of mine)
+        expect(labels || fields || transform, `${resource}: a cache of the whole cluster's`).not.toBe("");
+    }
+    // Pods and nodes: the one scope every component shares.
+    expect(scopes.filter(([r]) => r === "/v1/pods")).toEqual([
+      ["/v1/pods", "", "", gpuPodScope.fieldSelector, gpuPodScope.transform.name],
+    ]);
+    expect(scopes.filter(([r]) => r === "/v1/nodes")).toEqual([
+      ["/v1/nodes", "", "", "", nodeScope.transform.name],
+    ]);
+  });
+
   it("hold the workloads it labels and the pods that ask for GPUs, in one cache the extender shares", async () => {
     // What must stay out is written first: a watch delivers in resourceVersion order, so once the
     // later objects are in the caches, the earlier ones would be too had they passed.

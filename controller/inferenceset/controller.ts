@@ -162,7 +162,7 @@ export class InferenceSetReconciler implements Reconciler<IS> {
     return replicas.filter((w) => chosen.has(w.metadata!.name!));
   }
 
-  /** Node prices from the catalogue by instance type, and the workloads on each node from pods. */
+  /** Node prices from the catalogue by instance type, and the workloads on each node from their GPU pods. */
   private nodeUse(): NodeUse {
     const pricePerHour = new Map<string, number>();
     for (const n of this.d.nodes.list()) {

@@ -2,6 +2,7 @@ import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import type { InferenceSet } from "../../crds/index.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
+import { gpuPodScope, nodeScope } from "../../kube/caches.ts";
 import { resources as api } from "../../kube/resources.ts";
 import { ControllerBuilder } from "../../kube/runtime/builder.ts";
 import type { Manager } from "../../kube/runtime/manager.ts";
@@ -22,8 +23,10 @@ export function registerInferenceSetController(
     recorder: deps.recorder,
     clock: manager.clock,
     workspaces,
-    pods: manager.informer<V1Pod & KubeObject>(api.pods),
-    nodes: manager.informer<V1Node & KubeObject>(api.nodes),
+    // The caches every component shares (kube/caches.ts): which replicas share a node is read
+    // from the pods that hold its GPUs, so memory grows with the GPU pods, not the cluster's.
+    pods: manager.informer<V1Pod & KubeObject>(api.pods, gpuPodScope),
+    nodes: manager.informer<V1Node & KubeObject>(api.nodes, nodeScope),
   });
   manager.addController(
     ControllerBuilder.named<InferenceSet & KubeObject>("inferenceset")

@@ -113,6 +113,14 @@ export class Manager {
     this.client = this.fence ? options.client.withPolicies(fencePolicy(this.fence)) : options.client;
   }
 
+  /**
+   * What the caches hold, one `group/version/plural|namespace|labels|fields|transform` per
+   * informer: a component that asked for a resource without a scope shows as a bare line.
+   */
+  informerScopes(): string[] {
+    return [...this.informers.keys()].sort();
+  }
+
   /** The shared informer for a resource and scope, created on first use. */
   informer<T extends KubeObject>(resource: Resource, scope: InformerScope = {}): Informer<T> {
     const key = [
