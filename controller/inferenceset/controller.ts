@@ -26,7 +26,7 @@ import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import { setCondition, topLevelMergePatch } from "../../kube/conditions.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../../kube/errors.ts";
 import type { EventRecorder } from "../../kube/events.ts";
-import type { Informer } from "../../kube/informer.ts";
+import { objectKey, type Informer } from "../../kube/informer.ts";
 import { resources as api } from "../../kube/resources.ts";
 import type { ReconcileContext, Reconciler, Result } from "../../kube/runtime/reconciler.ts";
 import { findSku } from "../../planner/catalog/index.ts";
@@ -88,7 +88,7 @@ export class InferenceSetReconciler implements Reconciler<IS> {
       await this.writeStatus(set, before);
       return {};
     }
-    const key = `${set.metadata!.namespace}/${set.metadata!.name}`;
+    const key = objectKey(set);
     // Act only on a cache that shows this controller's last creates and deletes.
     if (!this.expectations.satisfied(key, replicasOf(set, this.d.workspaces.list())))
       return { requeueAfterMs: this.expectations.remainingMs(key) };
@@ -223,14 +223,11 @@ export class InferenceSetReconciler implements Reconciler<IS> {
       .filter((i): i is number => i !== undefined);
     for (const index of freeIndices(taken, allowed)) {
       const manifest = replicaManifest(set, index);
-      this.expectations.created(`${set.metadata!.namespace}/${set.metadata!.name}`, manifest.metadata!.name!);
+      this.expectations.created(objectKey(set), manifest.metadata!.name!);
       try {
         await this.d.client.create(api.workspaces, manifest);
       } catch (e) {
-        this.expectations.notCreated(
-          `${set.metadata!.namespace}/${set.metadata!.name}`,
-          manifest.metadata!.name!,
-        );
+        this.expectations.notCreated(objectKey(set), manifest.metadata!.name!);
         // Made by an earlier pass the informer has not shown yet, or a name someone else took:
         // either way the next pass sees it and moves on.
         if (isAlreadyExists(e)) continue;
@@ -247,7 +244,7 @@ export class InferenceSetReconciler implements Reconciler<IS> {
 
   /** Deletes a replica, only if it is still the one we chose (uid precondition). */
   private async remove(set: IS, w: Replica, gone: Set<string>, reason: string): Promise<void> {
-    this.expectations.deleted(`${set.metadata!.namespace}/${set.metadata!.name}`, w.metadata!.uid!);
+    this.expectations.deleted(objectKey(set), w.metadata!.uid!);
     try {
       await this.d.client.delete(api.workspaces, w.metadata!.name!, w.metadata!.namespace, {
         uid: w.metadata!.uid,

@@ -1,7 +1,7 @@
 import type { V1Node } from "@kubernetes/client-node";
 import type { Workspace } from "../../crds/index.ts";
 import type { KubeObject } from "../../kube/client.ts";
-import type { Informer } from "../../kube/informer.ts";
+import { objectKey, type Informer } from "../../kube/informer.ts";
 import type { NodeProvisioner, NodeRequest, ResourceState } from "./types.ts";
 
 const ready = (n: V1Node) =>
@@ -40,7 +40,7 @@ export class ByoProvisioner implements NodeProvisioner {
         const resourceReady = ws.status?.conditions?.find((c) => c.type === "ResourceReady");
         return resourceReady?.status !== "True" || (ws.status?.workerNodes ?? []).includes(name);
       })
-      .map((ws) => `${ws.metadata!.namespace}/${ws.metadata!.name}`);
+      .map((ws) => objectKey(ws));
   }
 
   async reconcile(_ws: Workspace, request: NodeRequest): Promise<ResourceState> {

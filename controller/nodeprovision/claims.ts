@@ -2,7 +2,7 @@ import type { Workspace } from "../../crds/index.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import { ignoreNotFound, isAlreadyExists, isNotFound } from "../../kube/errors.ts";
 import type { EventRecorder } from "../../kube/events.ts";
-import type { Informer } from "../../kube/informer.ts";
+import { objectKey, type Informer } from "../../kube/informer.ts";
 import type { Resource } from "../../kube/resources.ts";
 import { isOwnedBy, ownerLabels, workspaceKeyOf } from "./labels.ts";
 import { nodeObjectName } from "./naming.ts";
@@ -213,7 +213,7 @@ export class ClaimSet<T extends KubeObject> {
     const patch = { metadata: { resourceVersion: obj.metadata?.resourceVersion, labels: ownerLabels(to) } };
     await client.patch(kind.resource, name, undefined, patch, "merge");
     const from = workspaceKeyOf(obj)[0] ?? "?";
-    const target = `${to.metadata!.namespace}/${to.metadata!.name}`;
+    const target = objectKey(to);
     const node = kind.readyNode(obj);
     const what = `${kind.kind} ${name}${node ? ` (node ${node})` : ""}`;
     recorder.event(

@@ -1,6 +1,6 @@
 import type { Workspace } from "../../crds/index.ts";
 import type { KubeObject } from "../../kube/client.ts";
-import type { Informer } from "../../kube/informer.ts";
+import { objectKey, type Informer } from "../../kube/informer.ts";
 import { InformerIndex } from "../../provisioner/index.ts";
 
 /**
@@ -39,8 +39,6 @@ export function sharedNodeNames(ws: Workspace): string[] {
   return [...new Set((ws.status?.placement?.sharedNodes ?? []).map((s) => s.name))];
 }
 
-const keyOf = (ws: Workspace) => `${ws.metadata!.namespace}/${ws.metadata!.name}`;
-
 /**
  * What becomes of an object its owner lets go (the owner is being deleted, or its plan no longer
  * has the node): handed over to a workspace that still uses it, or deleted when none does.
@@ -54,9 +52,9 @@ export type Release = { kind: "handOver"; to: Workspace } | { kind: "delete" };
  * user is gone.
  */
 export function releaseOf(owner: Workspace, guests: readonly Workspace[]): Release {
-  const own = keyOf(owner);
+  const own = objectKey(owner);
   const live = guests
-    .filter((g) => keyOf(g) !== own && !g.metadata?.deletionTimestamp)
-    .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    .filter((g) => objectKey(g) !== own && !g.metadata?.deletionTimestamp)
+    .sort((a, b) => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0));
   return live.length ? { kind: "handOver", to: live[0]! } : { kind: "delete" };
 }

@@ -1,4 +1,5 @@
 import type { SharedNode, Workspace } from "../../crds/index.ts";
+import { objectKey } from "../../kube/informer.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -90,7 +91,7 @@ export class PlacementBatcher {
 
   /** The workspace's placement when its batch is planned; otherwise it joins (or waits for) one. */
   request(r: BatchRequest): BatchAnswer {
-    const key = keyOf(r.ws);
+    const key = objectKey(r.ws);
     const done = this.answers.get(key);
     if (done && done.uid === r.ws.metadata?.uid) {
       this.answers.delete(key);
@@ -103,7 +104,7 @@ export class PlacementBatcher {
 
   /** Forgets a workspace that is being deleted. */
   forget(ws: Workspace): void {
-    const key = keyOf(ws);
+    const key = objectKey(ws);
     this.answers.delete(key);
     this.windows.remove(labelKey(nodeLabelsFor(ws)), key);
   }
@@ -114,7 +115,7 @@ export class PlacementBatcher {
   }
 
   private async plan(requests: BatchRequest[]): Promise<void> {
-    const keys = requests.map((r) => keyOf(r.ws));
+    const keys = requests.map((r) => objectKey(r.ws));
     for (const k of keys) this.planning.add(k);
     try {
       const answers = await this.place(requests);
@@ -163,7 +164,7 @@ export class PlacementBatcher {
     // Each request saw the nodes from its own side (its own pods' GPUs count as free to it): the
     // batch takes the least free GPUs any of them saw, and no node a member owns, since a member
     // being planned again may let its nodes go.
-    const members = new Set(requests.map((r) => keyOf(r.ws)));
+    const members = new Set(requests.map((r) => objectKey(r.ws)));
     const nodes = new Map<string, ExistingGpuNode>();
     for (const r of requests) {
       for (const n of r.existing) {
@@ -182,7 +183,7 @@ export class PlacementBatcher {
       (problem) => this.o.planner.plan(problem),
     );
     const outcomes = new Map(batch.outcomes.map((o) => [o.workload, o]));
-    const workspaces = new Map(requests.map((r) => [keyOf(r.ws), r.ws]));
+    const workspaces = new Map(requests.map((r) => [objectKey(r.ws), r.ws]));
     /** The Machine or NodeClaim a host launches for its `index`-th new node of `sku`. */
     const hostObject = (host: string, sku: string, index: number) =>
       nodeObjectName(workspaces.get(host)!, sku, index);
@@ -198,7 +199,7 @@ export class PlacementBatcher {
           : new PlacementError("NoCapacity", errorMessage(c.error));
         return { answer: { kind: "failed", error }, launches: none };
       }
-      const o = outcomes.get(keyOf(r.ws))!;
+      const o = outcomes.get(objectKey(r.ws))!;
       if ("failure" in o) {
         const error = placementFailure(r.ws, r.req, o.failure, c.ctx, r.existing);
         return { answer: { kind: "failed", error }, launches: none };
@@ -217,8 +218,4 @@ export class PlacementBatcher {
       return { answer: { kind: "placed", placement }, launches };
     });
   }
-}
-
-function keyOf(ws: Workspace): string {
-  return `${ws.metadata!.namespace}/${ws.metadata!.name}`;
 }

@@ -1,4 +1,5 @@
 import type { Workspace } from "../../crds/index.ts";
+import { objectKey } from "../../kube/informer.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import { resources as api } from "../../kube/resources.ts";
 import {
@@ -55,7 +56,7 @@ export class WorkspaceReconciler implements Reconciler<Workspace & KubeObject> {
   }
 
   async reconcile(ws: Workspace & KubeObject, ctx: ReconcileContext): Promise<Result> {
-    const key = `${ws.metadata?.namespace}/${ws.metadata?.name}`;
+    const key = objectKey(ws);
     // The informer's copy can lag behind our own last write: acting on it would redo what that
     // write recorded (ask the batcher again for a plan already stored in status.placement, and
     // plan a replica's node a second time). Wait for the informer to deliver it.

@@ -1,4 +1,5 @@
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import { objectKey } from "../../kube/informer.ts";
 import { instanceTypeLabel, workspaceLabel, type Workspace } from "../../crds/index.ts";
 import { labelKey } from "../../planner/packing/index.ts";
 import type { NodeLaunch } from "../nodeprovision/index.ts";
@@ -10,7 +11,6 @@ export function isNodeReady(node: V1Node): boolean {
   return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
 
-const keyOf = (ws: Workspace) => `${ws.metadata!.namespace}/${ws.metadata!.name}`;
 const live = (p: V1Pod) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
 /** `namespace/name` of the workspace a pod belongs to (the label its workload gives it). */
 const podWorkspace = (p: V1Pod) => {
@@ -21,7 +21,7 @@ const podWorkspace = (p: V1Pod) => {
 /** nvidia.com/gpu requested by running or pending pods, per node, except those of `except`. */
 export function gpusInUse(pods: readonly V1Pod[], except?: Workspace): Map<string, number> {
   const used = new Map<string, number>();
-  const skip = except && keyOf(except);
+  const skip = except && objectKey(except);
   for (const p of pods) {
     const node = p.spec?.nodeName;
     if (!node || !live(p)) continue;
@@ -70,10 +70,10 @@ export function promisedGpus(
     nodeOf.set(l.name, l.readyNode);
     if (l.workspace) ownNodes.set(l.workspace, [...(ownNodes.get(l.workspace) ?? []), l.readyNode]);
   }
-  const me = keyOf(ws);
+  const me = objectKey(ws);
   const promised = new Map<string, number>();
   for (const w of sharing.workspaces) {
-    const key = keyOf(w);
+    const key = objectKey(w);
     const p = w.status?.placement;
     if (key === me || w.metadata?.deletionTimestamp || !p?.instanceType || finished(w)) continue;
     const wanted = (p.replicas ?? 0) * (p.nodesPerReplica ?? 1) * (p.gpusPerPod ?? 0);
@@ -116,12 +116,12 @@ export function reusableNodes(
 ): ExistingGpuNode[] {
   const wanted = nodeLabelsFor(ws);
   const wantedKey = labelKey(wanted);
-  const me = keyOf(ws);
+  const me = objectKey(ws);
   const used = gpusInUse(pods, ws);
   const promised = sharing ? promisedGpus(ws, sharing, pods) : new Map<string, number>();
   const objectOn = new Map<string, NodeLaunch>();
   for (const l of sharing?.launches ?? []) if (l.readyNode && !l.deleting) objectOn.set(l.readyNode, l);
-  const workspaces = new Map((sharing?.workspaces ?? []).map((w) => [keyOf(w), w]));
+  const workspaces = new Map((sharing?.workspaces ?? []).map((w) => [objectKey(w), w]));
   const out: ExistingGpuNode[] = [];
   for (const n of nodes) {
     const labels = n.metadata?.labels ?? {};

@@ -1,4 +1,5 @@
 import type { Workspace } from "../../crds/index.ts";
+import { objectKey } from "../../kube/informer.ts";
 import { parseQuantity } from "../../kube/quantity.ts";
 import { findSku, normalizeFamily } from "../../planner/catalog/index.ts";
 import type { OfferingSnapshot } from "../../provisioner/index.ts";
@@ -59,7 +60,7 @@ export function launchLimits(
   for (const [family, headroom] of Object.entries(reading.quota))
     quota.set(normalizeFamily(family), headroom);
 
-  const key = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+  const key = objectKey(ws);
   for (const m of launches) {
     if (m.deleting) continue;
     const size = m.instanceType;

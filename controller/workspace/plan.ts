@@ -1,4 +1,5 @@
 import type { SharedNode, Workspace, WorkspacePlacement } from "../../crds/index.ts";
+import { objectKey } from "../../kube/informer.ts";
 import { findSku } from "../../planner/catalog/index.ts";
 import { shapeOn } from "../../planner/packing/index.ts";
 import type { PlannerClient } from "../../planner/grpc/index.ts";
@@ -164,7 +165,7 @@ export async function placementDecision(
     const placement = onInstanceType(ws, need, inputs.existing, inputs.existingOnly ?? false);
     // Only a launch still to come is checked: Machines that have one are the cloud's to judge,
     // and a size withdrawn after its nodes came up must not fail a running workspace.
-    const key = `${ws.metadata!.namespace}/${ws.metadata!.name}`;
+    const key = objectKey(ws);
     const launching = inputs.launches.some(
       (m) => m.workspace === key && !m.deleting && sameName(m.instanceType, placement.instanceType),
     );

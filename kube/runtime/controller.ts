@@ -2,7 +2,7 @@ import { systemClock, type Clock } from "../../lib/clock.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../lib/log.ts";
 import type { KubeObject } from "../client.ts";
-import type { Informer } from "../informer.ts";
+import { objectKey, type Informer } from "../informer.ts";
 import type { RuntimeMetrics, ReconcileOutcome } from "./metrics.ts";
 import { WorkQueue, type RateLimit } from "./queue.ts";
 import { isTerminalError, type Reconciler } from "./reconciler.ts";
@@ -59,7 +59,7 @@ export class Controller<T extends KubeObject> {
   async start(signal: AbortSignal): Promise<void> {
     const { primary, sources } = this.o;
     const unsubscribe = [
-      primary.on((e) => this.enqueue(keyOf(e.object))),
+      primary.on((e) => this.enqueue(objectKey(e.object))),
       ...sources.map((s) =>
         s.informer.on((e) => {
           for (const key of s.map(e.object)) this.enqueue(key);
@@ -70,7 +70,7 @@ export class Controller<T extends KubeObject> {
     signal.addEventListener("abort", () => this.queue.shutdown(), { once: true });
     try {
       await Promise.all([primary, ...sources.map((s) => s.informer)].map((i) => i.waitForSync()));
-      for (const o of primary.list()) this.enqueue(keyOf(o));
+      for (const o of primary.list()) this.enqueue(objectKey(o));
       await Promise.all(Array.from({ length: this.o.concurrency }, () => this.worker(signal)));
     } finally {
       for (const off of unsubscribe) off();
@@ -123,11 +123,6 @@ export class Controller<T extends KubeObject> {
     }
     this.o.metrics.observeReconcile(this.name, outcome, (this.clock.now() - started) / 1000);
   }
-}
-
-function keyOf(o: KubeObject): string {
-  const m = o.metadata ?? {};
-  return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? "");
 }
 
 /** Keys of the owners of `kind` named in an object's controller ownerReference. */
