@@ -39,7 +39,10 @@ export const ephemeralTaintKeys = [
   "node.cloudprovider.kubernetes.io/uninitialized",
 ] as const;
 
-export function isNodeReady(node: Node): boolean {
+/** Whether the node's Ready condition is True (any node shape: ours, or client-node's V1Node). */
+export function isNodeReady(node: {
+  status?: { conditions?: readonly { type: string; status: string }[] };
+}): boolean {
   return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
 

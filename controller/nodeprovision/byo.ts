@@ -2,10 +2,8 @@ import type { V1Node } from "@kubernetes/client-node";
 import type { Workspace } from "../../crds/index.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import { objectKey, type Informer } from "../../kube/informer.ts";
+import { isNodeReady } from "../../provisioner/kube-types.ts";
 import type { NodeProvisioner, NodeRequest, ResourceState } from "./types.ts";
-
-const ready = (n: V1Node) =>
-  n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
 /**
  * `byo` (KAITO's bring-your-own nodes, pkg/nodeprovision/byo-provisioner/): nothing is created or
@@ -51,7 +49,7 @@ export class ByoProvisioner implements NodeProvisioner {
     const byName = new Map(this.nodes.list().map((n) => [n.metadata!.name!, n]));
     const up = request.existingNodes.filter((n) => {
       const node = byName.get(n);
-      return node && ready(node) && !node.spec?.unschedulable && !node.metadata?.deletionTimestamp;
+      return node && isNodeReady(node) && !node.spec?.unschedulable && !node.metadata?.deletionTimestamp;
     });
     if (up.length === request.existingNodes.length) return { kind: "ready", nodes: [...up], machines: [] };
     return { kind: "waiting", ready: up.length, wanted: request.existingNodes.length, machines: [] };

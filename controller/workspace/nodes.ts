@@ -6,10 +6,7 @@ import type { NodeLaunch } from "../nodeprovision/index.ts";
 import type { ExistingGpuNode } from "./placement.ts";
 import { nodeLabelsFor } from "./machines.ts";
 import { podGpuRequest } from "../../kube/gpu-request.ts";
-
-export function isNodeReady(node: V1Node): boolean {
-  return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-}
+import { isNodeReady } from "../../provisioner/kube-types.ts";
 
 const live = (p: V1Pod) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
 /** `namespace/name` of the workspace a pod belongs to (the label its workload gives it). */
